@@ -1,0 +1,78 @@
+"""Database engine and schema management: one code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached; the message says which and why, without credentials."""
+
+
+def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """A new engine for `database_url`; SQLite files get WAL mode and a busy timeout."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _enable_sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache(maxsize=8)
+def get_engine(database_url: str) -> Engine:
+    """The process-wide engine for `database_url`, with the schema created or upgraded."""
+    engine = make_engine(database_url)
+    init_db(engine)
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """A printable name of the store, with any password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables and add missing columns; safe to run any number of times."""
+    try:
+        SQLModel.metadata.create_all(engine)
+        _add_missing_columns(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver error means the same to the user
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreUnavailable(f"cannot open the store {describe(engine)}: {reason}") from exc
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Upgrade older stores in place: every model column missing from its table is added."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            existing = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in existing:
+                    continue
+                column_type = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {column_type}'))
+
+
+def session_for(engine: Engine) -> Session:
+    """A session that keeps loaded objects usable after commit."""
+    return Session(engine, expire_on_commit=False)
