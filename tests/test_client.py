@@ -1,0 +1,250 @@
+"""The RetailCRM client: parameter encoding, pacing, retries and the shapes of failure.
+
+Retry logic for faults the emulator cannot produce (connection errors, timeouts, odd JSON) runs
+against `httpx.MockTransport`; everything else runs against the emulator in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from core.config import Secret
+from core.params import encode_params
+from core.rate_limit import RateLimiter, backoff_delay, parse_retry_after
+from core.retailcrm_client import ApiError, ApiUnavailable, AuthError, BadRequest, RetailCRMClient
+
+KEY = "test-key-5f0c2b"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+def test_nested_filters_use_php_brackets() -> None:
+    params = {
+        "filter": {"ids": [1, 2], "customFields": {"city": "msk", "nps": {"min": 5}}, "sites": []},
+        "limit": 100,
+        "page": None,
+    }
+    assert encode_params(params) == [
+        ("filter[ids][]", "1"),
+        ("filter[ids][]", "2"),
+        ("filter[customFields][city]", "msk"),
+        ("filter[customFields][nps][min]", "5"),
+        ("limit", "100"),
+    ]
+
+
+def test_scalars_are_encoded_as_retailcrm_expects() -> None:
+    params = {
+        "filter": {"active": True, "deleted": False, "skip": None, "statuses": {"b", "a"}},
+        "createdAtFrom": datetime(2025, 11, 1, 0, 0, 0),
+        "day": date(2025, 11, 30),
+    }
+    assert encode_params(params) == [
+        ("filter[active]", "1"),
+        ("filter[deleted]", "0"),
+        ("filter[statuses][]", "a"),
+        ("filter[statuses][]", "b"),
+        ("createdAtFrom", "2025-11-01 00:00:00"),
+        ("day", "2025-11-30"),
+    ]
+
+
+# --- pacing -------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock that moves only when told; `sleep` records the wait and advances time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.anyio
+async def test_concurrent_acquisitions_are_spaced_one_interval_apart() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    starts = [limiter.reserve() for _ in range(5)]
+    assert starts == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+
+    clock.now = 0.0
+    concurrent = RateLimiter(4, clock=clock, sleep=_no_wait)
+    assert sorted(await asyncio.gather(*(concurrent.acquire() for _ in range(6)))) == pytest.approx(
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
+    )
+
+
+async def _no_wait(seconds: float) -> None:
+    return None
+
+
+@pytest.mark.anyio
+async def test_an_idle_limiter_does_not_save_up_a_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    assert [await limiter.acquire() for _ in range(3)] == pytest.approx([0.0, 0.1, 0.2])
+    assert clock.sleeps == pytest.approx([0.1, 0.1])
+    clock.now = 5.0
+    assert [await limiter.acquire() for _ in range(2)] == pytest.approx([5.0, 5.1])
+
+
+def test_burst_and_pause() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, burst=3, clock=clock)
+    assert [limiter.reserve() for _ in range(5)] == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2])
+
+    paused = RateLimiter(10, clock=clock)
+    paused.pause(2.0)
+    assert [paused.reserve() for _ in range(2)] == pytest.approx([2.0, 2.1])
+
+
+def test_backoff_grows_exponentially_up_to_the_cap_with_full_jitter() -> None:
+    ceilings = [backoff_delay(n, base=0.1, cap=1.0, uniform=lambda low, high: high) for n in range(1, 7)]
+    assert ceilings == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.0, 1.0])
+    assert backoff_delay(5, base=0.1, cap=1.0, uniform=lambda low, high: low) == 0.0
+
+
+def test_retry_after_is_a_floor_bounded_by_the_cap() -> None:
+    assert backoff_delay(1, base=0.001, cap=30.0, retry_after=2.0) == 2.0
+    assert backoff_delay(1, base=0.001, cap=30.0, retry_after=3600.0) == 30.0
+    assert backoff_delay(9, base=1.0, cap=5.0, retry_after=0.5, uniform=lambda low, high: high) == 5.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("2.0", 2.0), ("0.5", 0.5), ("3", 3.0), (" 1 ", 1.0), ("-4", 0.0), ("", None), (None, None),
+     ("soon", None), ("nan", None), ("inf", None),
+     ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0), ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0)],
+)
+def test_retry_after_header_forms(header: str | None, seconds: float | None) -> None:
+    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+    assert parse_retry_after(header, now=now) == seconds
+
+
+# --- faults that only a mock transport can shape ---------------------------------------------
+
+
+def _orders_body(page: int = 1) -> dict[str, Any]:
+    return {
+        "success": True,
+        "orders": [{"id": page}],
+        "pagination": {"limit": 100, "totalCount": 1, "currentPage": page, "totalPageCount": 1},
+    }
+
+
+def _scripted(*steps: Any) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A transport answering with `steps` in turn (a Response, or an exception to raise)."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        step = steps[min(len(seen), len(steps) - 1)]
+        seen.append(request)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    return httpx.MockTransport(handle), seen
+
+
+def _client(transport: httpx.AsyncBaseTransport, **options: Any) -> RetailCRMClient:
+    options = {"rps": 1000, "backoff_base": 0.001, **options}
+    return RetailCRMClient("http://crm.test", Secret(KEY), transport=transport, **options)
+
+
+@pytest.mark.anyio
+async def test_connection_errors_and_timeouts_are_retried() -> None:
+    transport, seen = _scripted(
+        httpx.ConnectError("connection refused"),
+        httpx.ReadTimeout("timed out"),
+        httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+        httpx.Response(200, json=_orders_body()),
+    )
+    async with _client(transport) as client:
+        body = await client.orders_page(1)
+    assert body["orders"] == [{"id": 1}]
+    assert client.requests_made == len(seen) == 4
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, json={"success": True, "pagination": {"totalPageCount": 1}}),
+        httpx.Response(200, json={"success": True, "orders": []}),
+        httpx.Response(200, json={"success": False, "errorMsg": "Internal error"}),
+        httpx.Response(200, json=[]),
+        httpx.Response(502, text="Bad gateway"),
+    ],
+    ids=["no-orders-key", "no-pagination", "success-false", "json-array", "http-502"],
+)
+@pytest.mark.anyio
+async def test_unusable_answers_are_retried_then_reported(response: httpx.Response) -> None:
+    transport, seen = _scripted(response)
+    async with _client(transport, max_attempts=3) as client:
+        with pytest.raises(ApiUnavailable) as caught:
+            await client.orders_page(1)
+    assert len(seen) == client.requests_made == 3
+    message = str(caught.value)
+    assert "after 3 attempts" in message and "/api/v5/orders" in message
+    assert "\n" not in message
+
+
+@pytest.mark.anyio
+async def test_the_key_is_sent_in_a_header_only_and_masked_if_echoed() -> None:
+    echoed = {"success": False, "errorMsg": f"Wrong value {KEY}", "errors": {"limit": "bad"}}
+    transport, seen = _scripted(httpx.Response(400, json=echoed))
+    async with _client(transport) as client:
+        with pytest.raises(BadRequest) as caught:
+            await client.get("/api/v5/orders", {"limit": 7})
+        assert KEY not in repr(client)
+    assert seen[0].headers["X-API-KEY"] == KEY
+    assert KEY not in str(seen[0].url)
+    assert KEY not in str(caught.value)
+    assert "limit: bad" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_other_client_errors_are_fatal_without_retry() -> None:
+    transport, seen = _scripted(httpx.Response(404, json={"success": False, "errorMsg": "Not found"}))
+    async with _client(transport) as client:
+        with pytest.raises(ApiError, match="Not found") as caught:
+            await client.get("/api/v5/nowhere")
+    assert not isinstance(caught.value, ApiUnavailable)
+    assert len(seen) == 1
+
+
+@pytest.mark.anyio
+async def test_reference_and_custom_fields_accept_arrays_and_maps() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        pagination = {"limit": 100, "totalCount": 3, "currentPage": page, "totalPageCount": 2}
+        if request.url.path == "/api/v5/custom-fields":
+            assert request.url.params["filter[entity]"] == "order"
+            fields = {"city": {"code": "city"}, "nps": {"code": "nps"}} if page == 1 else [{"code": "gift"}]
+            return httpx.Response(200, json={"success": True, "customFields": fields, "pagination": pagination})
+        if request.url.path == "/api/v5/reference/order-types":
+            return httpx.Response(200, json={"success": True, "orderTypes": []})
+        return httpx.Response(200, json={"success": True, "statusGroups": [{"code": "new", "name": "New"}]})
+
+    async with _client(httpx.MockTransport(handle)) as client:
+        fields = await client.custom_fields("order")
+        assert [field["code"] for field in fields] == ["city", "nps", "gift"]
+        assert await client.reference("order-types") == {}
+        assert await client.reference("status-groups") == {"new": {"code": "new", "name": "New"}}
