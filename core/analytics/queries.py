@@ -1,0 +1,158 @@
+"""Reading order facts as small Polars frames.
+
+Whole local days come from the pre-aggregated `daily_order_stats`; the raw `orders` table is read only
+where it must be: custom fields (not pre-aggregated) and partial days (an elapsed-time cut). Filters go
+into the SQL WHERE and grouping into the SQL GROUP BY, so Polars only sees aggregated rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, String, cast, func, or_, select
+
+from core.analytics.dimensions import Scope, custom_values
+from core.models import DailyOrderStat, Order
+
+STATS_KEYS = ("day", "site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
+CUSTOM = "custom"
+MEASURES = {"orders": pl.Int64, "revenue_minor": pl.Int64}
+
+_stats = DailyOrderStat.__table__
+_orders = Order.__table__
+
+
+@dataclass(frozen=True)
+class FactRequest:
+    """Orders and revenue in `[start, end)` (naive local) within `scope`, grouped by `columns` (+ a custom field)."""
+
+    start: datetime
+    end: datetime
+    scope: Scope
+    columns: tuple[str, ...] = ()
+    custom: str | None = None
+
+    def schema(self) -> dict[str, Any]:
+        keys: dict[str, Any] = {column: (pl.Date if column == "day" else pl.Utf8) for column in self.columns}
+        if self.custom is not None:
+            keys[CUSTOM] = pl.Utf8
+        return keys | MEASURES
+
+
+def read_facts(connection: Connection, request: FactRequest) -> pl.DataFrame:
+    """One row per group with `orders` and `revenue_minor`; no rows when nothing matches."""
+    if request.start >= request.end:
+        return pl.DataFrame(schema=request.schema())
+    if request.scope.needs_orders or request.custom is not None:
+        return _from_orders(connection, request, request.start, request.end)
+    first_whole_day = _ceil_day(request.start)
+    end_whole_day = _floor_day(request.end)
+    if first_whole_day >= end_whole_day:
+        return _from_orders(connection, request, request.start, request.end)
+    frames = [_from_stats(connection, request, first_whole_day, end_whole_day)]
+    if request.start < first_whole_day:
+        frames.append(_from_orders(connection, request, request.start, first_whole_day))
+    if end_whole_day < request.end:
+        frames.append(_from_orders(connection, request, end_whole_day, request.end))
+    return _regroup(pl.concat(frames), request) if len(frames) > 1 else frames[0]
+
+
+def totals(frame: pl.DataFrame) -> tuple[int, int]:
+    """Orders and revenue (minor units) of a fact frame."""
+    if frame.is_empty():
+        return 0, 0
+    return int(frame["orders"].sum()), int(frame["revenue_minor"].sum())
+
+
+def _from_stats(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
+    keys = [_stats.c[column] for column in request.columns]
+    statement = select(
+        *keys,
+        func.coalesce(func.sum(_stats.c.orders), 0).label("orders"),
+        func.coalesce(func.sum(_stats.c.revenue_minor), 0).label("revenue_minor"),
+    ).where(_stats.c.day >= start.date(), _stats.c.day < end.date())
+    for column, values in request.scope.columns.items():
+        statement = statement.where(_stats.c[column].in_(sorted(values)))
+    if keys:
+        statement = statement.group_by(*keys)
+    rows = connection.execute(statement).all()
+    if not keys and rows and rows[0].orders == 0:
+        rows = []
+    return pl.DataFrame([tuple(row) for row in rows], schema=request.schema(), orient="row")
+
+
+def _order_key(column: str):  # type: ignore[no-untyped-def]
+    if column == "day":
+        return _orders.c.created_date
+    if column == "manager_id":
+        return func.coalesce(cast(_orders.c.manager_id, String), "")
+    return _orders.c[column]
+
+
+def _order_condition(column: str, values: Iterable[str]):  # type: ignore[no-untyped-def]
+    values = sorted(values)
+    if column != "manager_id":
+        return _orders.c[column].in_(values)
+    ids = [int(value) for value in values if value.isdigit()]
+    conditions = [_orders.c.manager_id.in_(ids)]
+    if "" in values:
+        conditions.append(_orders.c.manager_id.is_(None))
+    return or_(*conditions)
+
+
+def _from_orders(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
+    keys = [_order_key(column).label(column) for column in request.columns]
+    codes = list(dict.fromkeys(([request.custom] if request.custom else []) + sorted(request.scope.custom)))
+    fields = [Order.custom_fields[code].label(f"cf_{index}") for index, code in enumerate(codes)]
+    statement = (
+        select(*keys, *fields, func.count().label("orders"),
+               func.coalesce(func.sum(_orders.c.total_minor), 0).label("revenue_minor"))
+        .where(_orders.c.is_deleted.is_(False), _orders.c.created_at >= start, _orders.c.created_at < end)
+    )
+    for column, values in request.scope.columns.items():
+        statement = statement.where(_order_condition(column, values))
+    if keys or fields:
+        statement = statement.group_by(*keys, *fields)
+    records: list[tuple[Any, ...]] = []
+    for row in connection.execute(statement):
+        values_by_code = {code: custom_values(row[len(keys) + index]) for index, code in enumerate(codes)}
+        if not _matches(values_by_code, request.scope):
+            continue
+        base = tuple(row[: len(keys)])
+        measures = (int(row.orders), int(row.revenue_minor))
+        if request.custom is None:
+            if measures[0]:
+                records.append(base + measures)
+            continue
+        for value in values_by_code[request.custom] or [""]:
+            records.append(base + (value,) + measures)
+    frame = pl.DataFrame(records, schema=request.schema(), orient="row")
+    return _regroup(frame, request) if request.custom is not None or codes else frame
+
+
+def _matches(values_by_code: dict[str, list[str]], scope: Scope) -> bool:
+    for code, allowed in scope.custom.items():
+        values = values_by_code[code]
+        if not values or (allowed is not None and allowed.isdisjoint(values)):
+            return False
+    return True
+
+
+def _regroup(frame: pl.DataFrame, request: FactRequest) -> pl.DataFrame:
+    keys = [name for name in request.schema() if name not in MEASURES]
+    if not keys:
+        return frame.select(pl.col("orders").sum(), pl.col("revenue_minor").sum()).filter(pl.col("orders") > 0)
+    return frame.group_by(keys).agg(pl.col("orders").sum(), pl.col("revenue_minor").sum())
+
+
+def _floor_day(moment: datetime) -> datetime:
+    return datetime.combine(moment.date(), time.min)
+
+
+def _ceil_day(moment: datetime) -> datetime:
+    floor = _floor_day(moment)
+    return floor if floor == moment else floor + timedelta(days=1)
