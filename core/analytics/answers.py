@@ -103,9 +103,9 @@ class CompareAnswer(AnswerBase):
 
 
 class TimeseriesPoint(BaseModel):
-    bucket: date = Field(description="First day of the bucket (Monday for weeks)")
+    bucket: date = Field(description="First day of the bucket (Monday for weeks, clipped to the period start)")
     count: int
-    revenue: str
+    revenue: str | None = Field(description="Decimal string; None from the API fallback")
 
 
 class TimeseriesSeries(BaseModel):

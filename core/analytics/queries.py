@@ -7,6 +7,7 @@ into the SQL WHERE and grouping into the SQL GROUP BY, so Polars only sees aggre
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -19,7 +20,6 @@ from core.analytics.dimensions import Scope, custom_values
 from core.models import DailyOrderStat, Order
 
 STATS_KEYS = ("day", "site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
-CUSTOM = "custom"
 MEASURES = {"orders": pl.Int64, "revenue_minor": pl.Int64}
 
 _stats = DailyOrderStat.__table__
@@ -28,18 +28,19 @@ _orders = Order.__table__
 
 @dataclass(frozen=True)
 class FactRequest:
-    """Orders and revenue in `[start, end)` (naive local) within `scope`, grouped by `columns` (+ a custom field)."""
+    """Orders and revenue in `[start, end)` (naive local) within `scope`, grouped by stats `columns` and by
+    custom fields (`custom_0`, `custom_1`, ...: one row per value, "" when not set)."""
 
     start: datetime
     end: datetime
     scope: Scope
     columns: tuple[str, ...] = ()
-    custom: str | None = None
+    custom: tuple[str, ...] = ()
 
     def schema(self) -> dict[str, Any]:
+        """Column names and Polars types of the frame."""
         keys: dict[str, Any] = {column: (pl.Date if column == "day" else pl.Utf8) for column in self.columns}
-        if self.custom is not None:
-            keys[CUSTOM] = pl.Utf8
+        keys |= {f"custom_{index}": pl.Utf8 for index in range(len(self.custom))}
         return keys | MEASURES
 
 
@@ -47,7 +48,7 @@ def read_facts(connection: Connection, request: FactRequest) -> pl.DataFrame:
     """One row per group with `orders` and `revenue_minor`; no rows when nothing matches."""
     if request.start >= request.end:
         return pl.DataFrame(schema=request.schema())
-    if request.scope.needs_orders or request.custom is not None:
+    if request.scope.needs_orders or request.custom:
         return _from_orders(connection, request, request.start, request.end)
     first_whole_day = _ceil_day(request.start)
     end_whole_day = _floor_day(request.end)
@@ -93,6 +94,17 @@ def _order_key(column: str):  # type: ignore[no-untyped-def]
     return _orders.c[column]
 
 
+def order_conditions(scope: Scope) -> list[Any]:
+    """SQL conditions on the orders table for the stats-column part of `scope` (custom fields excluded)."""
+    return [_order_condition(column, values) for column, values in scope.columns.items()]
+
+
+def custom_matches(custom_fields: dict[str, Any] | None, scope: Scope) -> bool:
+    """Whether an order's custom fields satisfy the custom-field part of `scope`."""
+    fields = custom_fields or {}
+    return _matches({code: custom_values(fields.get(code)) for code in scope.custom}, scope)
+
+
 def _order_condition(column: str, values: Iterable[str]):  # type: ignore[no-untyped-def]
     values = sorted(values)
     if column != "manager_id":
@@ -106,15 +118,14 @@ def _order_condition(column: str, values: Iterable[str]):  # type: ignore[no-unt
 
 def _from_orders(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
     keys = [_order_key(column).label(column) for column in request.columns]
-    codes = list(dict.fromkeys(([request.custom] if request.custom else []) + sorted(request.scope.custom)))
+    codes = list(dict.fromkeys([*request.custom, *sorted(request.scope.custom)]))
     fields = [Order.custom_fields[code].label(f"cf_{index}") for index, code in enumerate(codes)]
     statement = (
         select(*keys, *fields, func.count().label("orders"),
                func.coalesce(func.sum(_orders.c.total_minor), 0).label("revenue_minor"))
         .where(_orders.c.is_deleted.is_(False), _orders.c.created_at >= start, _orders.c.created_at < end)
     )
-    for column, values in request.scope.columns.items():
-        statement = statement.where(_order_condition(column, values))
+    statement = statement.where(*order_conditions(request.scope))
     if keys or fields:
         statement = statement.group_by(*keys, *fields)
     records: list[tuple[Any, ...]] = []
@@ -124,14 +135,13 @@ def _from_orders(connection: Connection, request: FactRequest, start: datetime, 
             continue
         base = tuple(row[: len(keys)])
         measures = (int(row.orders), int(row.revenue_minor))
-        if request.custom is None:
-            if measures[0]:
-                records.append(base + measures)
+        if not measures[0]:
             continue
-        for value in values_by_code[request.custom] or [""]:
-            records.append(base + (value,) + measures)
+        exploded = [values_by_code[code] or [""] for code in request.custom]
+        for combination in itertools.product(*exploded):
+            records.append(base + combination + measures)
     frame = pl.DataFrame(records, schema=request.schema(), orient="row")
-    return _regroup(frame, request) if request.custom is not None or codes else frame
+    return _regroup(frame, request) if codes else frame
 
 
 def _matches(values_by_code: dict[str, list[str]], scope: Scope) -> bool:

@@ -5,29 +5,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, select
 
 from core.analytics import answers as a
+from core.analytics import breakdown as breakdown_module
+from core.analytics import compare, inventory, orders, timeseries
 from core.analytics.context import ORDERS_STREAM, Context, StoreState, read_state
-from core.analytics.dimensions import Catalogue, Scope
-from core.analytics.queries import FactRequest, read_facts, totals
+from core.analytics.dimensions import Catalogue
+from core.analytics.numbers import money
+from core.analytics.reader import FactReader
 from core.cache import AnswerCache
 from core.config import Settings, load_settings
 from core.db import get_engine
-from core.fallback import ApiCounter, ApiQuery, Coverage, NotSyncedError, sync_start
+from core.fallback import ApiCounter, Coverage, sync_start
 from core.filters import Filters
 from core.models import SyncState
-from core.normalize import minor_to_decimal
 from core.periods import local_now
 
 T = TypeVar("T")
 FiltersLike = Filters | dict[str, Any] | None
-
-# Scope column -> RetailCRM `/orders` filter; None = the API cannot filter by it.
-_API_FILTERS = {"status": "extendedStatus", "site": "sites", "order_type": "orderTypes",
-                "order_method": "orderMethods", "manager_id": "managers", "city_key": None, "utm_source": None}
 
 
 def as_filters(filters: FiltersLike) -> Filters:
@@ -37,24 +35,18 @@ def as_filters(filters: FiltersLike) -> Filters:
     return filters if isinstance(filters, Filters) else Filters.model_validate(filters)
 
 
-def money(minor: int | None) -> str | None:
-    """Minor units as a decimal string ("1234.50"); None stays None."""
-    return None if minor is None else str(minor_to_decimal(minor))
-
-
-def percent_change(before: int, after: int) -> float | None:
-    """(after - before) / before in percent, one decimal; None when before is 0."""
-    return round((after - before) * 100 / before, 1) if before else None
-
-
 class Analytics:
-    """Answers about orders; thread-safe; answers are cached until the TTL or the next sync commit."""
+    """Answers about orders. Thread-safe; answers are cached until the TTL or the next committed sync.
+
+    Errors: `PeriodError` (bad period), `FilterError` (unknown dimension or code), `ValueError` (bad
+    limits), `NotSyncedError` (the period is not in the store and the API cannot answer it).
+    """
 
     def __init__(self, engine: Engine, settings: Settings | None = None, *, api: ApiCounter | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self.settings = settings or load_settings()
-        self._api = api
+        self._reader = FactReader(engine, api)
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._cache = AnswerCache(self.settings.cache_ttl_seconds)
         self._lock = threading.Lock()
@@ -66,7 +58,68 @@ class Analytics:
         settings = settings or load_settings()
         return cls(get_engine(settings.database_url), settings, api=ApiCounter.from_settings(settings))
 
-    # Plumbing ----------------------------------------------------------------------------------------
+    # Questions ---------------------------------------------------------------------------------------
+    def count_orders(self, period: str, filters: FiltersLike = None) -> a.CountAnswer:
+        """Orders created in `period` matching `filters`, with their revenue."""
+        filters = as_filters(filters)
+        return self._answer("count_orders", (period, filters.cache_key()),
+                            lambda context: self._count_orders(context, period, filters))
+
+    def compare_periods(self, period_a: str, period_b: str, filters: FiltersLike = None, by: str | None = None,
+                        cumulative: bool = False, full_period: bool = False) -> a.CompareAnswer:
+        """Period B against period A: counts, revenue, deltas (B - A) and percentages.
+
+        While a period is still running (and `full_period` is False) the answer also compares both
+        periods over the same elapsed time (`elapsed`). `by` adds per-value rows; `cumulative` adds
+        a running total per day for charts.
+        """
+        filters = as_filters(filters)
+        arguments = (period_a, period_b, filters.cache_key(), by, cumulative, full_period)
+        return self._answer("compare_periods", arguments, lambda context: compare.compare_periods(
+            self._reader, context, period_a, period_b, filters, by, cumulative, full_period))
+
+    def orders_timeseries(self, period: str, granularity: Literal["day", "week", "month"] = "month",
+                          filters: FiltersLike = None, split_by: str | None = None) -> a.TimeseriesAnswer:
+        """Orders per day/week/month of `period`, every bucket present; optionally one series per value."""
+        filters = as_filters(filters)
+        arguments = (period, granularity, filters.cache_key(), split_by)
+        return self._answer("orders_timeseries", arguments, lambda context: timeseries.orders_timeseries(
+            self._reader, context, period, granularity, filters, split_by))
+
+    def breakdown(self, period: str, by: str, filters: FiltersLike = None, top_n: int = 20,
+                  then_by: str | None = None) -> a.BreakdownAnswer:
+        """Orders per value of `by` (top `top_n` <= 100, the rest in one "other" row), optionally split by `then_by`."""
+        filters = as_filters(filters)
+        arguments = (period, by, filters.cache_key(), top_n, then_by)
+        return self._answer("breakdown", arguments, lambda context: breakdown_module.breakdown(
+            self._reader, context, period, by, filters, top_n, then_by))
+
+    def count_new_customers(self, period: str, filters: FiltersLike = None) -> a.NewCustomersAnswer:
+        """Customers registered in `period`; the only filter is `sites`."""
+        filters = as_filters(filters)
+        return self._answer("count_new_customers", (period, filters.cache_key()),
+                            lambda context: inventory.count_new_customers(self._reader, context, period, filters))
+
+    def find_orders(self, period: str | None = None, filters: FiltersLike = None, number: str | None = None,
+                    limit: int = 20, offset: int = 0) -> a.OrdersAnswer:
+        """Orders (newest first) with their facts, never contact details; `limit` up to 500."""
+        filters = as_filters(filters)
+        arguments = (period, filters.cache_key(), number, limit, offset)
+        return self._answer("find_orders", arguments, lambda context: orders.find_orders(
+            self._reader, context, period, filters, number, limit, offset))
+
+    def list_dimensions(self) -> a.DimensionsAnswer:
+        """Every dimension with its values, labels and order counts (all stored orders)."""
+        return self._answer("list_dimensions", (), lambda context: inventory.list_dimensions(self._reader, context))
+
+    def sync_status(self) -> a.SyncStatusAnswer:
+        """Freshness and health of the store (the lag is computed at every call)."""
+        answer = self._answer("sync_status", (), lambda context: inventory.sync_status(self._reader, context))
+        if answer.last_sync_at_utc is None:
+            return answer
+        lag = self._now().astimezone(timezone.utc).replace(tzinfo=None) - answer.last_sync_at_utc
+        return answer.model_copy(update={"lag_seconds": round(max(lag.total_seconds(), 0.0), 1)})
+
     def data_version(self) -> int:
         """The store's data version: changes whenever a sync commits."""
         return self._state().data_version
@@ -75,18 +128,32 @@ class Analytics:
         """Forget every cached answer."""
         self._cache.clear()
 
+    # Plumbing ----------------------------------------------------------------------------------------
+    def _count_orders(self, context: Context, text: str, filters: Filters) -> a.CountAnswer:
+        period = context.period(text)
+        scope = context.catalogue.resolve(filters)
+        [(count, revenue)], source, detail = self._reader.totals(context, [(period.start, period.end)], scope, [text])
+        return a.CountAnswer(period=a.PeriodInfo.of(period), count=count, revenue=money(revenue),
+                             currency=context.state.currency, **context.stamp(filters, source, detail))
+
     def _state(self) -> StoreState:
         with self.engine.connect() as connection:
             return read_state(connection, self.settings.timezone_override)
 
-    def _context(self, state: StoreState) -> Context:
+    def _answer(self, name: str, arguments: tuple[Any, ...], compute: Callable[[Context], T]) -> T:
+        state = self._state()
+        now_local = local_now(state.timezone, self._now())
+        key = (name, arguments, now_local.date())
+        return self._cache.get_or_compute(key, state.version, lambda: compute(self._context(state, now_local)))
+
+    def _context(self, state: StoreState, now_local: datetime) -> Context:
         with self._lock:
             cached = self._versioned
         if cached is None or cached[0] != state.version:
             cached = (state.version, Catalogue.load(self.engine), self._coverage(state))
             with self._lock:
                 self._versioned = cached
-        return Context(state, local_now(state.timezone, self._now()), cached[1], cached[2])
+        return Context(state, now_local, cached[1], cached[2])
 
     def _coverage(self, state: StoreState) -> Coverage:
         with self.engine.connect() as connection:
@@ -95,73 +162,3 @@ class Analytics:
             ).scalar()
         as_of = state.data_as_of()
         return Coverage(as_of.replace(tzinfo=None) if as_of else None, sync_start(self.settings), bool(backfill_done))
-
-    def _answer(self, name: str, arguments: tuple[Any, ...], compute: Callable[[Context], T]) -> T:
-        state = self._state()
-        now_local = local_now(state.timezone, self._now())
-        key = (name, arguments, now_local.date())
-        return self._cache.get_or_compute(key, state.version, lambda: compute(self._context(state)))
-
-    # Totals from the store or the API ----------------------------------------------------------------
-    def _totals(self, context: Context, ranges: list[tuple[datetime, datetime]], scope: Scope,
-                labels: list[str]) -> tuple[list[tuple[int, int | None]], a.Source, str]:
-        """Orders and revenue of each range; ranges the store lacks are counted by the API (no revenue)."""
-        gaps = [context.coverage.gap(start, end) for start, end in ranges]
-        results: list[tuple[int, int | None] | None] = [None] * len(ranges)
-        with self.engine.connect() as connection:
-            for index, (start, end) in enumerate(ranges):
-                if gaps[index] is None:
-                    results[index] = totals(read_facts(connection, FactRequest(start, end, scope)))
-        missing = [index for index, gap in enumerate(gaps) if gap is not None]
-        if not missing:
-            return [r for r in results if r is not None], "store", context.store_detail()
-        reasons = "; ".join(f"{labels[index]}: {gaps[index]}" for index in missing)
-        if self._api is None:
-            raise NotSyncedError(
-                f"not in the local store ({reasons}); set RETAILCRM_URL and RETAILCRM_API_KEY to answer such "
-                "periods from the RetailCRM API, or sync them"
-            )
-        filters = _api_filters(scope)
-        queries = [ApiQuery(*ranges[index], filters) for index in missing]
-        counts = [0] * len(queries) if filters is None else self._api.count(queries)
-        for index, count in zip(missing, counts):
-            results[index] = (count, None)
-        detail = (f"counted by the RetailCRM API ({self._api.describe()}) because {reasons}; "
-                  "the API count gives no revenue")
-        if len(missing) < len(ranges):
-            detail += "; the other figures come from the " + context.store_detail()
-        return [r for r in results if r is not None], "api", detail
-
-    # Questions ---------------------------------------------------------------------------------------
-    def count_orders(self, period: str, filters: FiltersLike = None) -> a.CountAnswer:
-        """Orders created in `period` (and their revenue) matching `filters`."""
-        filters = as_filters(filters)
-        return self._answer("count_orders", (period, filters.cache_key()),
-                            lambda context: self._count_orders(context, period, filters))
-
-    def _count_orders(self, context: Context, text: str, filters: Filters) -> a.CountAnswer:
-        period = context.period(text)
-        scope = context.catalogue.resolve(filters)
-        [(count, revenue)], source, detail = self._totals(context, [(period.start, period.end)], scope, [text])
-        return a.CountAnswer(period=a.PeriodInfo.of(period), count=count, revenue=money(revenue),
-                             currency=context.state.currency, **context.stamp(filters, source, detail))
-
-
-def _api_filters(scope: Scope) -> dict[str, Any] | None:
-    """RetailCRM `/orders` filters for `scope`; None when nothing can match; NotSyncedError if inexpressible."""
-    filters: dict[str, Any] = {}
-    for column, values in scope.columns.items():
-        if not values:
-            return None
-        name = _API_FILTERS[column]
-        if name is None or (column == "manager_id" and "" in values):
-            raise NotSyncedError(f"the period is not in the local store and the RetailCRM API cannot filter by {column}")
-        filters[name] = sorted(values)
-    for code, allowed in scope.custom.items():
-        if allowed is None or len(allowed) != 1:
-            raise NotSyncedError(
-                f"the period is not in the local store and the RetailCRM API can only filter custom field `{code}` "
-                "by one value"
-            )
-        filters.setdefault("customFields", {})[code] = next(iter(allowed))
-    return filters

@@ -1,0 +1,118 @@
+"""What is in the store: dimension values with counts, new customers, and sync health."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import polars as pl
+from sqlalchemy import func, select
+
+from core.analytics import answers as a
+from core.analytics.context import Context
+from core.analytics.dimensions import STATS_COLUMNS, custom_values
+from core.analytics.reader import FactReader
+from core.filters import DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters
+from core.models import Customer, DailyCustomerStat, DailyOrderStat, Order, SyncRun, SyncState
+
+_FILTER_OF = {dimension: name for name, dimension in FILTER_DIMENSIONS.items()}
+_REFERENCE_KINDS = ("status", "status_group", "order_type", "order_method", "site")
+RECENT_RUNS = 10
+
+
+def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
+    """Every dimension with its values (reference codes and values found in the store), labels and counts."""
+    stats = DailyOrderStat.__table__
+    columns = sorted(set(STATS_COLUMNS.values()))
+    with reader.engine.connect() as connection:
+        rows = connection.execute(
+            select(*[stats.c[c] for c in columns], func.sum(stats.c.orders)).group_by(*[stats.c[c] for c in columns])
+        ).all()
+    frame = pl.DataFrame([tuple(row) for row in rows], schema={**{c: pl.Utf8 for c in columns}, "orders": pl.Int64},
+                         orient="row")
+    frame = frame.with_columns(pl.col("status").replace_strict(context.catalogue.status_group_of, default="",
+                                                               return_dtype=pl.Utf8).alias("status_group"))
+    dimensions = []
+    for dimension in DIMENSIONS:
+        column = "status_group" if dimension == "status_group" else STATS_COLUMNS[dimension]
+        counts = Counter(dict(frame.group_by(column).agg(pl.col("orders").sum()).iter_rows()))
+        if dimension in _REFERENCE_KINDS:
+            for code in context.catalogue.reference_codes(dimension):
+                counts.setdefault(code, 0)
+        dimensions.append(_info(context, dimension, _FILTER_OF[dimension], counts))
+    dimensions += _custom_dimensions(reader, context)
+    return a.DimensionsAnswer(dimensions=dimensions, **context.stamp(Filters(), "store", context.store_detail()))
+
+
+def _custom_dimensions(reader: FactReader, context: Context) -> list[a.DimensionInfo]:
+    codes = sorted(context.catalogue.custom_fields)
+    if not codes:
+        return []
+    fields = [Order.custom_fields[code] for code in codes]
+    with reader.engine.connect() as connection:
+        rows = connection.execute(
+            select(*fields, func.count()).where(Order.is_deleted.is_(False)).group_by(*fields)
+        ).all()
+    infos = []
+    for index, code in enumerate(codes):
+        counts: Counter[str] = Counter()
+        for row in rows:
+            for value in custom_values(row[index]) or [""]:
+                counts[value] += row[-1]
+        dictionary = context.catalogue.custom_fields[code].dictionary
+        for element in context.catalogue.reference_codes(f"dictionary:{dictionary}") if dictionary else {}:
+            counts.setdefault(element, 0)
+        infos.append(_info(context, f"custom:{code}", f"custom_fields.{code}", counts))
+    return infos
+
+
+def _info(context: Context, dimension: str, filter_name: str, counts: Counter[str]) -> a.DimensionInfo:
+    values = [a.DimensionValue(key=key, label=context.catalogue.label(dimension, key), count=count)
+              for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return a.DimensionInfo(name=dimension, label=context.catalogue.dimension_label(dimension), filter=filter_name,
+                           values=values)
+
+
+def count_new_customers(reader: FactReader, context: Context, text: str, filters: Filters) -> a.NewCustomersAnswer:
+    """Customers registered in the period, optionally on some sites only."""
+    other = sorted(set(filters.applied()) - {"sites"})
+    if other:
+        raise FilterError(f"new customers can be filtered by sites only, not by {', '.join(other)}")
+    period = context.period(text)
+    scope = context.catalogue.resolve(filters)
+    reader.require_store(context, period.start, period.end, "counting new customers")
+    statement = select(func.coalesce(func.sum(DailyCustomerStat.customers), 0)).where(
+        DailyCustomerStat.day >= period.first_day, DailyCustomerStat.day <= period.last_day)
+    if "site" in scope.columns:
+        statement = statement.where(DailyCustomerStat.site.in_(sorted(scope.columns["site"])))
+    with reader.engine.connect() as connection:
+        count = int(connection.execute(statement).scalar_one())
+    return a.NewCustomersAnswer(period=a.PeriodInfo.of(period), count=count,
+                                **context.stamp(filters, "store", context.store_detail()))
+
+
+def sync_status(reader: FactReader, context: Context) -> a.SyncStatusAnswer:
+    """Store health: freshness, sizes, order time range, stream cursors, errors and recent runs."""
+    live_orders = Order.is_deleted.is_(False)
+    with reader.engine.connect() as connection:
+        orders, earliest, latest = connection.execute(
+            select(func.count(), func.min(Order.created_at), func.max(Order.created_at)).where(live_orders)
+        ).one()
+        customers = connection.execute(
+            select(func.count()).select_from(Customer).where(Customer.is_deleted.is_(False))).scalar_one()
+        streams = [a.StreamStatus(stream=s.stream, backfill_done=bool(s.backfill_done),
+                                  history_since_id=s.history_since_id, last_success_at=s.last_success_at,
+                                  last_error=s.last_error, last_error_at=s.last_error_at,
+                                  records_applied=s.records_applied or 0)
+                   for s in connection.execute(select(SyncState).order_by(SyncState.stream)).all()]
+        runs = [a.SyncRunInfo(kind=r.kind, started_at=r.started_at, finished_at=r.finished_at, status=r.status,
+                              orders_upserted=r.orders_upserted, customers_upserted=r.customers_upserted,
+                              history_records=r.history_records, api_requests=r.api_requests, error=r.error)
+                for r in connection.execute(
+                    select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(RECENT_RUNS)).all()]
+    errors = [(s.last_error_at, s.last_error) for s in streams if s.last_error and s.last_error_at]
+    return a.SyncStatusAnswer(
+        data_as_of=context.state.data_as_of(), last_sync_at_utc=context.state.last_sync_at, lag_seconds=None,
+        timezone=context.state.timezone, currency=context.state.currency, data_version=context.state.data_version,
+        orders_stored=orders, customers_stored=customers, earliest_order=earliest, latest_order=latest,
+        streams=streams, last_error=max(errors)[1] if errors else None, recent_runs=runs,
+    )

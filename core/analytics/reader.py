@@ -1,0 +1,120 @@
+"""Facts for the questions: totals (store or API fallback) and grouped frames keyed by dimensions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+
+from core.analytics.answers import Source
+from core.analytics.context import Context
+from core.analytics.dimensions import STATS_COLUMNS, Scope
+from core.analytics.queries import FactRequest, read_facts, totals
+from core.fallback import ApiCounter, ApiQuery, NotSyncedError
+from core.filters import custom_code
+
+# Scope column -> RetailCRM `/orders` filter; None = the API cannot filter by it.
+_API_FILTERS = {"status": "extendedStatus", "site": "sites", "order_type": "orderTypes",
+                "order_method": "orderMethods", "manager_id": "managers", "city_key": None, "utm_source": None}
+DAY = "day"
+
+
+def key_column(index: int) -> str:
+    """Name of the frame column holding the `index`-th dimension's keys."""
+    return f"k{index}"
+
+
+class FactReader:
+    """Reads facts from the store, and counts from the API what the store does not hold."""
+
+    def __init__(self, engine: Engine, api: ApiCounter | None) -> None:
+        self.engine = engine
+        self.api = api
+
+    def totals(self, context: Context, ranges: list[tuple[datetime, datetime]], scope: Scope,
+               names: list[str]) -> tuple[list[tuple[int, int | None]], Source, str]:
+        """Orders and revenue of each range; ranges the store lacks are counted by the API (no revenue)."""
+        gaps = [context.coverage.gap(start, end) for start, end in ranges]
+        results: list[tuple[int, int | None]] = [(0, 0)] * len(ranges)
+        with self.engine.connect() as connection:
+            for index, (start, end) in enumerate(ranges):
+                if gaps[index] is None:
+                    results[index] = totals(read_facts(connection, FactRequest(start, end, scope)))
+        missing = [index for index, gap in enumerate(gaps) if gap is not None]
+        if not missing:
+            return results, "store", context.store_detail()
+        reasons = "; ".join(dict.fromkeys(f"{names[index]}: {gaps[index]}" for index in missing))
+        if self.api is None:
+            raise NotSyncedError(
+                f"not in the local store ({reasons}); set RETAILCRM_URL and RETAILCRM_API_KEY to answer such "
+                "periods from the RetailCRM API, or sync them"
+            )
+        filters = api_filters(scope)
+        queries = [ApiQuery(*ranges[index], filters) for index in missing] if filters is not None else []
+        counts = self.api.count(queries) if queries else [0] * len(missing)
+        for index, count in zip(missing, counts):
+            results[index] = (count, None)
+        detail = (f"counted by the RetailCRM API ({self.api.describe()}) because {reasons}; "
+                  "an API count gives no revenue")
+        if len(missing) < len(ranges):
+            detail += "; the other figures come from the " + context.store_detail()
+        return results, "api", detail
+
+    def require_store(self, context: Context, start: datetime, end: datetime, what: str) -> None:
+        """`NotSyncedError` when `[start, end)` is not in the store (questions the API cannot answer cheaply)."""
+        gap = context.coverage.gap(start, end)
+        if gap is not None:
+            raise NotSyncedError(f"{what} needs the synced store, and this period is not in it: {gap}")
+
+    def grouped(self, context: Context, start: datetime, end: datetime, scope: Scope, dimensions: list[str],
+                *, by_day: bool = False) -> pl.DataFrame:
+        """Orders and revenue per key of each dimension (columns k0, k1, ...), and per day if asked."""
+        columns: list[str] = [DAY] if by_day else []
+        customs: list[str] = []
+        for dimension in dimensions:
+            code = custom_code(dimension)
+            if code is not None:
+                customs.append(code)
+            elif STATS_COLUMNS[dimension] not in columns:
+                columns.append(STATS_COLUMNS[dimension])
+        request = FactRequest(start, end, scope, tuple(columns), tuple(customs))
+        with self.engine.connect() as connection:
+            frame = read_facts(connection, request)
+        keys = [_key_expression(context, dimension, customs).alias(key_column(index))
+                for index, dimension in enumerate(dimensions)]
+        group = ([pl.col(DAY)] if by_day else []) + keys
+        if not group:
+            return frame
+        return frame.group_by(group).agg(pl.col("orders").sum(), pl.col("revenue_minor").sum())
+
+
+def _key_expression(context: Context, dimension: str, customs: list[str]) -> pl.Expr:
+    code = custom_code(dimension)
+    if code is not None:
+        return pl.col(f"custom_{customs.index(code)}")
+    if dimension == "status_group":
+        mapping = context.catalogue.status_group_of
+        return pl.col("status").replace_strict(mapping, default="", return_dtype=pl.Utf8)
+    return pl.col(STATS_COLUMNS[dimension])
+
+
+def api_filters(scope: Scope) -> dict[str, Any] | None:
+    """RetailCRM `/orders` filters for `scope`; None when nothing can match; NotSyncedError if inexpressible."""
+    filters: dict[str, Any] = {}
+    for column, values in scope.columns.items():
+        if not values:
+            return None
+        name = _API_FILTERS[column]
+        if name is None or (column == "manager_id" and "" in values):
+            raise NotSyncedError(f"the period is not in the local store and the RetailCRM API cannot filter by {column}")
+        filters[name] = sorted(values)
+    for code, allowed in scope.custom.items():
+        if allowed is None or len(allowed) != 1:
+            raise NotSyncedError(
+                f"the period is not in the local store and the RetailCRM API can filter custom field `{code}` "
+                "by one value only"
+            )
+        filters.setdefault("customFields", {})[code] = next(iter(allowed))
+    return filters
