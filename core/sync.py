@@ -1,0 +1,277 @@
+"""The sync engine: one cycle brings the store level with the RetailCRM account.
+
+A cycle refreshes reference data when stale, then for orders and then customers either continues
+the backfill (plan month windows, page them, catch up history, verify counts) or applies new
+history. The history cursor of a backfill is found before its first page, so nothing that changes
+during a long backfill is lost. Every page commits its rows, day aggregates, cursor and data version
+together, so a killed sync resumes where it stopped and a re-run changes nothing. Each cycle is
+recorded in `sync_runs`; `sync_state` and `store_meta.last_sync_at` say how the last one ended.
+
+Entry points: `run_cycle(settings, ...)` (blocking; from a script or a thread) and
+`run_cycle_async(settings, ...)`; `SyncEngine` runs cycles over a client and an engine you own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from core.config import ConfigError, Settings
+from core.db import StoreUnavailable, get_engine
+from core.locking import SyncAlreadyRunning, sync_lock
+from core.models import SyncRun, SyncState
+from core.progress import ProgressCallback
+from core.reference import ReferenceBook
+from core.retailcrm_client import ApiError, RetailCRMClient
+from core.store import store_meta, utcnow
+from core.sync_apply import load_state
+from core.sync_backfill import backfill_pages, verify_windows
+from core.sync_context import CycleStats, SyncContext
+from core.sync_history import find_history_end, sync_history
+from core.sync_streams import STREAMS, Stream
+from core.sync_windows import BackfillCursor, plan_backfill
+
+logger = logging.getLogger("retailcrm.sync")
+
+# Failures a caller should report as one line (no traceback): bad settings, API, store, lock.
+EXPECTED_FAILURES: tuple[type[Exception], ...] = (ConfigError, ApiError, StoreUnavailable, SyncAlreadyRunning)
+_ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """How one cycle went: "ok", "stopped" (asked to stop; progress kept) or "error"."""
+
+    run_id: int
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    pages: int
+    api_requests: int
+    orders_upserted: int
+    customers_upserted: int
+    history_records: int
+    error: str | None = None
+
+    def describe(self) -> str:
+        """One log line summing the cycle up."""
+        seconds = (self.finished_at - self.started_at).total_seconds()
+        text = (
+            f"{self.kind} sync {self.status} in {seconds:.1f} s: {self.pages} pages, {self.api_requests} requests, "
+            f"{self.orders_upserted:,} orders, {self.customers_upserted:,} customers, "
+            f"{self.history_records:,} history records"
+        )
+        return f"{text}; error: {self.error}" if self.error else text
+
+
+class SyncEngine:
+    """Runs sync cycles of one store against one API client."""
+
+    def __init__(self, engine: Engine, client: RetailCRMClient, settings: Settings) -> None:
+        self.engine = engine
+        self.client = client
+        self.settings = settings
+        self.reference = ReferenceBook(engine, client, timezone_override=settings.timezone_override)
+
+    async def cycle(self, *, progress: ProgressCallback | None = None, stop: threading.Event | None = None) -> CycleResult:
+        """One cycle: backfill whatever is unfinished, else apply new history. Raises on failure (recorded)."""
+        ctx = SyncContext(
+            engine=self.engine, client=self.client, start_date=self.settings.sync_start_date,
+            concurrency=self.settings.concurrency, progress=progress, stop=stop, reference=self.reference,
+        )
+        self.reference.refreshed_this_cycle = False
+        requests_before = self.client.requests_made
+        kind = await ctx.read(_cycle_kind)
+        run_id, started_at = await ctx.write(lambda session: _start_run(session, kind), changes_data=False)
+        current: Stream | None = None
+        try:
+            await self.reference.ensure_fresh()
+            status = "ok"
+            for current in STREAMS:
+                if not await self._sync_stream(ctx, current):
+                    status = "stopped"
+                    break
+                await ctx.write(lambda session, name=current.name: _stream_succeeded(session, name), changes_data=False)
+        except Exception as failure:
+            message = _one_line(failure)
+            stream_names = [current.name] if current is not None else [stream.name for stream in STREAMS]
+            await _record_failure(ctx, run_id, stream_names, message, self.client.requests_made - requests_before)
+            raise
+        return await ctx.write(
+            lambda session: _finish_run(session, run_id, kind, status, started_at, ctx.stats,
+                                        self.client.requests_made - requests_before),
+            changes_data=False,
+        )
+
+    async def _sync_stream(self, ctx: SyncContext, stream: Stream) -> bool:
+        state = await ctx.read(lambda session: _state_snapshot(session, stream.name))
+        if state.backfill_done:
+            return await sync_history(ctx, stream, state.history_since_id or 0)
+        cursor = BackfillCursor.from_json(state.backfill_cursor) if state.backfill_cursor else None
+        since_id = state.history_since_id or 0
+        if cursor is None:
+            now_local = datetime.now(ZoneInfo(await asyncio.to_thread(self.reference.timezone))).replace(tzinfo=None)
+            since_id = await find_history_end(ctx.client, stream, now_local)
+            cursor = await plan_backfill(ctx.client, stream, today=now_local.date(), start_date=ctx.start_date)
+            logger.info("%s backfill planned: %d windows from %s; history resumes after record %d",
+                        stream.name, len(cursor.windows()), cursor.first, since_id)
+            await ctx.write(lambda session: _begin_backfill(session, stream.name, since_id, cursor), changes_data=False)
+        if cursor.phase == "pages":
+            if not await backfill_pages(ctx, stream, cursor):
+                return False
+            cursor.phase, cursor.window, cursor.page = "verify", len(cursor.windows()), 1
+            await ctx.write(lambda session: _set_cursor(session, stream.name, cursor), changes_data=False)
+        if not await sync_history(ctx, stream, since_id):
+            return False
+        if not await verify_windows(ctx, stream, cursor):
+            return False
+        cursor.phase = "done"
+        await ctx.write(lambda session: _finish_backfill(session, stream.name, cursor), changes_data=False)
+        logger.info("%s backfill finished", stream.name)
+        return True
+
+
+async def run_cycle_async(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    wait_for_lock: bool = False,
+    engine: Engine | None = None,
+) -> CycleResult:
+    """Create the client and engine, take the store's sync lock and run one cycle.
+
+    Raises one of `EXPECTED_FAILURES` (one-line messages) on expected problems, e.g.
+    `SyncAlreadyRunning("another sync is running against <db>")` or `AuthError`.
+    """
+    url, key = settings.require_api()
+    engine = engine or get_engine(settings.database_url)
+    with sync_lock(engine, wait=wait_for_lock):
+        async with RetailCRMClient(
+            url, key, rps=settings.rps, concurrency=settings.concurrency, transport=transport
+        ) as client:
+            return await SyncEngine(engine, client, settings).cycle(progress=progress, stop=stop)
+
+
+def run_cycle(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    wait_for_lock: bool = False,
+    engine: Engine | None = None,
+) -> CycleResult:
+    """Blocking `run_cycle_async` for scripts and threads (e.g. a dashboard's "Sync now" button)."""
+    return asyncio.run(
+        run_cycle_async(settings, transport=transport, progress=progress, stop=stop,
+                        wait_for_lock=wait_for_lock, engine=engine)
+    )
+
+
+# --- bookkeeping, each run inside one transaction --------------------------------------------
+
+
+def _cycle_kind(session: Session) -> str:
+    done = [load_state(session, stream.name).backfill_done for stream in STREAMS]
+    session.rollback()
+    return "incremental" if all(done) else "backfill"
+
+
+def _state_snapshot(session: Session, stream: str) -> SyncState:
+    state = load_state(session, stream)
+    session.expunge(state)
+    session.rollback()
+    return state
+
+
+def _start_run(session: Session, kind: str) -> tuple[int, datetime]:
+    """Close runs left "running" by a killed process, and open this one."""
+    session.execute(
+        update(SyncRun).where(SyncRun.status == "running").values(status="interrupted", finished_at=utcnow())
+    )
+    run = SyncRun(kind=kind, started_at=utcnow(), status="running")
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    return run.id, run.started_at
+
+
+def _begin_backfill(session: Session, stream: str, since_id: int, cursor: BackfillCursor) -> None:
+    state = load_state(session, stream)
+    state.history_since_id = since_id
+    state.backfill_cursor = cursor.to_json()
+    state.backfill_done = False
+    state.backfill_started_at = utcnow()
+    state.backfill_finished_at = None
+
+
+def _set_cursor(session: Session, stream: str, cursor: BackfillCursor) -> None:
+    load_state(session, stream).backfill_cursor = cursor.to_json()
+
+
+def _finish_backfill(session: Session, stream: str, cursor: BackfillCursor) -> None:
+    state = load_state(session, stream)
+    state.backfill_cursor = cursor.to_json()
+    state.backfill_done = True
+    state.backfill_finished_at = utcnow()
+
+
+def _stream_succeeded(session: Session, stream: str) -> None:
+    state = load_state(session, stream)
+    state.last_success_at = utcnow()
+    state.last_error = None
+    state.last_error_at = None
+
+
+def _finish_run(
+    session: Session, run_id: int, kind: str, status: str, started_at: datetime, stats: CycleStats, requests: int
+) -> CycleResult:
+    finished_at = utcnow()
+    run = session.get(SyncRun, run_id)
+    assert run is not None
+    run.finished_at, run.status, run.pages, run.api_requests = finished_at, status, stats.pages, requests
+    run.orders_upserted, run.customers_upserted = stats.orders_upserted, stats.customers_upserted
+    run.history_records = stats.history_records
+    if status == "ok":
+        store_meta(session).last_sync_at = finished_at
+    return CycleResult(
+        run_id=run_id, kind=kind, status=status, started_at=started_at, finished_at=finished_at,
+        pages=stats.pages, api_requests=requests, orders_upserted=stats.orders_upserted,
+        customers_upserted=stats.customers_upserted, history_records=stats.history_records,
+    )
+
+
+async def _record_failure(ctx: SyncContext, run_id: int, streams: list[str], message: str, requests: int) -> None:
+    """Write the failure into `sync_runs` and `sync_state`; never hide the original error."""
+
+    def record(session: Session) -> None:
+        now = utcnow()
+        run = session.get(SyncRun, run_id)
+        if run is not None:
+            run.finished_at, run.status, run.error = now, "error", message
+            run.pages, run.api_requests = ctx.stats.pages, requests
+            run.orders_upserted, run.customers_upserted = ctx.stats.orders_upserted, ctx.stats.customers_upserted
+            run.history_records = ctx.stats.history_records
+        for stream in streams:
+            state = load_state(session, stream)
+            state.last_error, state.last_error_at = message, now
+
+    try:
+        await ctx.write(record, changes_data=False)
+    except Exception as problem:  # noqa: BLE001 - the store may be the thing that failed
+        logger.warning("could not record the failed sync: %s", _one_line(problem))
+
+
+def _one_line(failure: BaseException) -> str:
+    return (" ".join(str(failure).split()) or type(failure).__name__)[:_ERROR_LIMIT]

@@ -1,0 +1,167 @@
+"""Backfill: page every month window of a stream and commit page by page, resumably.
+
+Page 1 of every remaining window is fetched first, all at once (that gives the total page count
+for the progress bar), then every other page is fetched concurrently, up to twice the client's
+concurrency ahead of the page being committed, across window boundaries, so a slow API still has
+enough requests in flight to reach its rate limit. Pages are committed strictly in plan order, each
+with its rows, day aggregates and the cursor of the next page in one transaction. Paging ends on
+`totalPageCount`, never on an empty or short page.
+
+Inserts and deletions while paging can shift an unchanged record across a page boundary so that
+no page shows it. `verify_windows` (run after history has caught up) compares each window's live
+count in the store with the API's `totalCount` and pages again any window that is short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.sync_apply import Applied, apply_records, load_state
+from core.sync_context import SyncContext
+from core.sync_streams import Stream, Window
+from core.sync_windows import BackfillCursor, total_count, total_pages
+
+logger = logging.getLogger("retailcrm.sync")
+
+T = TypeVar("T")
+R = TypeVar("R")
+# (window index, page, page count of that window)
+Job = tuple[int, int, int]
+CursorAfter = Callable[[int, int, int], dict[str, Any] | None]
+
+
+async def backfill_pages(ctx: SyncContext, stream: Stream, cursor: BackfillCursor) -> bool:
+    """Page the windows from `cursor` on, moving the stored cursor with every page; False if stopped."""
+    windows = cursor.windows()
+
+    def cursor_after(window: int, page: int, pages: int) -> dict[str, Any]:
+        following = (window, page + 1) if page < pages else (window + 1, 1)
+        return BackfillCursor(
+            first=cursor.first, open_from=cursor.open_from, head=cursor.head,
+            window=following[0], page=following[1], phase="pages",
+        ).to_json()
+
+    indices = list(range(cursor.window, len(windows)))
+    return await page_windows(ctx, stream, windows, indices, first_page=cursor.page, phase="backfill",
+                              cursor_after=cursor_after)
+
+
+async def verify_windows(ctx: SyncContext, stream: Stream, cursor: BackfillCursor) -> bool:
+    """Page again every window whose live count in the store is below the API's; False if stopped."""
+    windows = cursor.windows()
+    bodies = await asyncio.gather(*(stream.page(ctx.client, 1, window, limit=20) for window in windows))
+    api_counts = [total_count(body) for body in bodies]
+    store_counts = await ctx.read(lambda session: [live_count(session, stream, window) for window in windows])
+    short = [index for index, (ours, theirs) in enumerate(zip(store_counts, api_counts)) if ours < theirs]
+    if not short:
+        return True
+    logger.info(
+        "%s: %d window(s) hold fewer records than the API lists (%s); paging them again",
+        stream.name, len(short),
+        ", ".join(f"{_label(windows[i])}: {store_counts[i]} < {api_counts[i]}" for i in short[:5]),
+    )
+    return await page_windows(ctx, stream, windows, short, first_page=1, phase="verify", cursor_after=lambda *_: None)
+
+
+def live_count(session: Session, stream: Stream, window: Window) -> int:
+    """Live (not deleted, not merged) records of `stream` created in `window`."""
+    model = stream.model
+    query = select(func.count()).select_from(model).where(model.is_deleted.is_(False))
+    if window.start is not None:
+        query = query.where(model.created_date >= window.start)
+    if window.end is not None:
+        query = query.where(model.created_date < window.end)
+    return int(session.execute(query).scalar_one())
+
+
+async def page_windows(
+    ctx: SyncContext,
+    stream: Stream,
+    windows: Sequence[Window],
+    indices: Sequence[int],
+    *,
+    first_page: int,
+    phase: str,
+    cursor_after: CursorAfter,
+) -> bool:
+    """Fetch and commit every page of `windows[i]` for i in `indices` (the first from `first_page`)."""
+    firsts = await asyncio.gather(*(stream.page(ctx.client, 1, windows[index]) for index in indices))
+    first_bodies = dict(zip(indices, firsts))
+    jobs: list[Job] = []
+    for position, index in enumerate(indices):
+        pages = max(total_pages(first_bodies[index]), 1)
+        start = first_page if position == 0 else 1
+        jobs.extend((index, page, pages) for page in range(start, pages + 1))
+    meter = ctx.meter(phase, stream.name, pages_total=len(jobs))
+    meter.report()
+
+    async def fetch(job: Job) -> dict[str, Any]:
+        index, page, _ = job
+        if page == 1:
+            return first_bodies.pop(index)
+        return await stream.page(ctx.client, page, windows[index])
+
+    async with aclosing(_in_order(fetch, jobs, ahead=2 * ctx.concurrency)) as pages_in_order:
+        async for job, body in pages_in_order:
+            index, page, pages = job
+            records = stream.records_of(body)
+            applied = await ctx.write(
+                lambda session, records=records, cursor=cursor_after(index, page, pages): _commit_page(
+                    session, stream, records, cursor, ctx.start_date
+                )
+            )
+            ctx.stats.pages += 1
+            ctx.stats.count_upserted(stream.name, applied.upserted)
+            meter.advance(1, applied.upserted)
+            if ctx.reference is not None:
+                await ctx.reference.learn(stream.name, applied.rows)
+            if ctx.stopping():
+                return False
+    return True
+
+
+def _commit_page(
+    session: Session, stream: Stream, records: list[dict[str, Any]], cursor: dict[str, Any] | None,
+    start_date: date | None,
+) -> Applied:
+    applied = apply_records(session, stream, records, start_date=start_date)
+    if cursor is not None:
+        load_state(session, stream.name).backfill_cursor = cursor
+    return applied
+
+
+async def _in_order(
+    fetch: Callable[[T], Awaitable[R]], items: Iterable[T], *, ahead: int
+) -> AsyncIterator[tuple[T, R]]:
+    """Run `fetch` over `items` with up to `ahead` calls started; yield (item, result) in order."""
+    iterator = iter(items)
+    pending: deque[tuple[T, asyncio.Task[R]]] = deque(
+        (item, asyncio.ensure_future(fetch(item))) for item in itertools.islice(iterator, ahead)
+    )
+    try:
+        while pending:
+            item, task = pending.popleft()
+            result = await task
+            for following in itertools.islice(iterator, 1):
+                pending.append((following, asyncio.ensure_future(fetch(following))))
+            yield item, result
+    finally:
+        for _, task in pending:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+
+
+def _label(window: Window) -> str:
+    start = window.start.isoformat() if window.start else "…"
+    end = window.end.isoformat() if window.end else "…"
+    return f"[{start}, {end})"
