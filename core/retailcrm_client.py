@@ -16,7 +16,7 @@ import itertools
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -222,7 +222,7 @@ class RetailCRMClient:
 
     def orders_pages(
         self, pages: Iterable[int], *, filters: Mapping[str, Any] | None = None, limit: int = 100
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Fetch `pages` of `/api/v5/orders` concurrently; yield the responses in page order."""
         return self._in_order(lambda page: self._list_page("orders", page, filters, limit), pages)
 
@@ -238,7 +238,7 @@ class RetailCRMClient:
 
     def customers_pages(
         self, pages: Iterable[int], *, filters: Mapping[str, Any] | None = None, limit: int = 100
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Fetch `pages` of `/api/v5/customers` concurrently; yield the responses in page order."""
         return self._in_order(lambda page: self._list_page("customers", page, filters, limit), pages)
 
@@ -287,7 +287,7 @@ class RetailCRMClient:
             found.extend(_as_list(body[entity]))
         return found
 
-    async def _in_order(self, fetch: Callable[[T], Awaitable[R]], items: Iterable[T]) -> AsyncIterator[R]:
+    async def _in_order(self, fetch: Callable[[T], Awaitable[R]], items: Iterable[T]) -> AsyncGenerator[R, None]:
         """Run `fetch` over `items` with up to `concurrency` calls ahead; yield results in order."""
         iterator = iter(items)
         pending: deque[asyncio.Task[R]] = deque(
