@@ -19,6 +19,7 @@ import httpx
 
 from core.config import Secret, Settings
 from core.normalize import DATETIME_FORMAT
+from core.sync_windows import BackfillCursor
 
 T = TypeVar("T")
 
@@ -34,18 +35,46 @@ class Coverage:
     synced_until: datetime | None  # last successful sync, account-local; None = never synced
     synced_from: datetime | None  # SYNC_START_DATE 00:00; None = from the first order
     backfill_done: bool
+    # While the first download runs: the range of month windows already paged ([None, end) = from the start).
+    backfilled: tuple[datetime | None, datetime] | None = None
 
     def gap(self, start: datetime, end: datetime) -> str | None:
         """Why `[start, end)` is not (completely) in the store, or None when it is."""
         if self.synced_until is None:
             return "nothing has been synced into the store yet"
-        if not self.backfill_done:
-            return "the initial download of orders (backfill) has not finished yet"
+        if not self.backfill_done and not self._backfilled(start, end):
+            done = ""
+            if self.backfilled is not None:
+                low, high = self.backfilled
+                done = f" (done {'up' if low is None else f'from {low:%Y-%m-%d}'} to {high:%Y-%m-%d})"
+            return f"the initial download of orders (backfill) has not covered it yet{done}"
         if self.synced_from is not None and start < self.synced_from:
             return f"it starts before SYNC_START_DATE {self.synced_from:%Y-%m-%d}, where the store begins"
         if start >= self.synced_until:
             return f"it starts after the last sync ({self.synced_until:%Y-%m-%d %H:%M:%S} local)"
         return None
+
+    def _backfilled(self, start: datetime, end: datetime) -> bool:
+        if self.backfilled is None:
+            return False
+        low, high = self.backfilled
+        return (low is None or start >= low) and end <= high
+
+
+def backfilled_range(cursor: dict[str, Any] | None) -> tuple[datetime | None, datetime] | None:
+    """The windows a running backfill has finished paging, from its stored cursor (None if none yet)."""
+    if not cursor or cursor.get("phase") != "pages":
+        return None
+    try:
+        parsed = BackfillCursor.from_json(cursor)
+        windows = parsed.windows()
+    except (TypeError, ValueError, KeyError):
+        return None
+    if parsed.window <= 0 or parsed.window >= len(windows) or windows[parsed.window].start is None:
+        return None
+    first = windows[0].start
+    return (datetime.combine(first, time.min) if first else None,
+            datetime.combine(windows[parsed.window].start, time.min))
 
 
 def sync_start(settings: Settings) -> datetime | None:

@@ -15,7 +15,7 @@ from core.filters import Filters
 from core.models import StoreMeta, SyncState
 from core.periods import Period, parse_period, zone_of
 
-DEFAULT_TIMEZONE = "UTC"
+DEFAULT_TIMEZONE = "Europe/Moscow"  # as core.reference assumes when the account does not say
 ORDERS_STREAM = "orders"
 
 

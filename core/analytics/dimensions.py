@@ -41,6 +41,8 @@ DIMENSION_LABELS = {
     "utm_source": "UTM source",
 }
 _REFERENCE_KINDS = {"status", "status_group", "order_type", "order_method", "site"}
+# Custom field types whose values are few and not personal: listed with counts by list_dimensions.
+ENUMERABLE_TYPES = ("dictionary", "multiselect_dictionary", "boolean")
 _LISTED_IN_ERRORS = 40
 
 
@@ -137,6 +139,11 @@ class Catalogue:
             definition = self.custom_fields.get(code)
             return definition.name if definition else code
         return DIMENSION_LABELS.get(dimension, dimension)
+
+    def enumerable_custom_fields(self) -> list[str]:
+        """Codes of custom fields with few, non-personal values (dictionaries and booleans)."""
+        return sorted(code for code, field in self.custom_fields.items()
+                      if field.dictionary or field.type in ENUMERABLE_TYPES)
 
     def is_multi_valued(self, dimension: str) -> bool:
         """Multiselect custom fields: an order counts under each of its values."""

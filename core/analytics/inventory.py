@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import polars as pl
 from sqlalchemy import func, select
@@ -44,15 +45,17 @@ def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
 
 
 def _custom_dimensions(reader: FactReader, context: Context) -> list[a.DimensionInfo]:
-    codes = sorted(context.catalogue.custom_fields)
-    if not codes:
-        return []
-    fields = [Order.custom_fields[code] for code in codes]
-    with reader.engine.connect() as connection:
-        rows = connection.execute(
-            select(*fields, func.count()).where(Order.is_deleted.is_(False)).group_by(*fields)
-        ).all()
-    infos = []
+    """Custom fields; values are listed for dictionaries and booleans only (free text may be personal)."""
+    codes = context.catalogue.enumerable_custom_fields()
+    rows: list[Any] = []
+    if codes:
+        fields = [Order.custom_fields[code] for code in codes]
+        with reader.engine.connect() as connection:
+            rows = connection.execute(
+                select(*fields, func.count()).where(Order.is_deleted.is_(False)).group_by(*fields)
+            ).all()
+    infos = [_info(context, f"custom:{code}", f"custom_fields.{code}", Counter())
+             for code in sorted(set(context.catalogue.custom_fields) - set(codes))]
     for index, code in enumerate(codes):
         counts: Counter[str] = Counter()
         for row in rows:
@@ -62,7 +65,7 @@ def _custom_dimensions(reader: FactReader, context: Context) -> list[a.Dimension
         for element in context.catalogue.reference_codes(f"dictionary:{dictionary}") if dictionary else {}:
             counts.setdefault(element, 0)
         infos.append(_info(context, f"custom:{code}", f"custom_fields.{code}", counts))
-    return infos
+    return sorted(infos, key=lambda info: info.name)
 
 
 def _info(context: Context, dimension: str, filter_name: str, counts: Counter[str]) -> a.DimensionInfo:

@@ -19,7 +19,7 @@ from core.analytics.reader import FactReader
 from core.cache import AnswerCache
 from core.config import Settings, load_settings
 from core.db import get_engine
-from core.fallback import ApiCounter, Coverage, sync_start
+from core.fallback import ApiCounter, Coverage, backfilled_range, sync_start
 from core.filters import Filters
 from core.models import SyncState
 from core.periods import local_now
@@ -157,8 +157,10 @@ class Analytics:
 
     def _coverage(self, state: StoreState) -> Coverage:
         with self.engine.connect() as connection:
-            backfill_done = connection.execute(
-                select(SyncState.backfill_done).where(SyncState.stream == ORDERS_STREAM)
-            ).scalar()
+            row = connection.execute(
+                select(SyncState.backfill_done, SyncState.backfill_cursor).where(SyncState.stream == ORDERS_STREAM)
+            ).first()
+        backfill_done, cursor = row if row is not None else (False, None)
         as_of = state.data_as_of()
-        return Coverage(as_of.replace(tzinfo=None) if as_of else None, sync_start(self.settings), bool(backfill_done))
+        return Coverage(as_of.replace(tzinfo=None) if as_of else None, sync_start(self.settings), bool(backfill_done),
+                        None if backfill_done else backfilled_range(cursor))
