@@ -3,7 +3,8 @@
 One shared rate limiter paces every request of a client, a semaphore bounds those in flight, and
 failures are sorted into fatal (`AuthError`, `BadRequest`, other `ApiError`) and transient ones
 (503/429/5xx, timeouts, connection errors, unusable 200 bodies), which are retried with jittered
-exponential backoff until `ApiUnavailable`. A page is returned only when its body is a complete
+exponential backoff until `ApiUnavailable`; a 429 or 503 also pauses the shared limiter for the
+retry delay, so every task backs off together. A page is returned only when its body is a complete
 JSON object with `success: true` and the keys the caller needs, so a rate-limit page or a truncated
 body is never mistaken for an empty result. The API key travels only in the `X-API-KEY` header and
 never appears in `repr`, logs or exception messages.
@@ -15,6 +16,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -93,7 +95,7 @@ class RetailCRMClient:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts!r}")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/").removesuffix("/api/v5").removesuffix("/api")
         self._api_key = api_key
         self.rps = rps
         self.concurrency = concurrency
@@ -154,7 +156,7 @@ class RetailCRMClient:
                 delay = backoff_delay(
                     attempt, base=self.backoff_base, cap=self.backoff_cap, retry_after=failure.retry_after
                 )
-                if failure.rate_limited and failure.retry_after is not None:
+                if failure.rate_limited:
                     self.limiter.pause(delay)
                 logger.warning(
                     "%s attempt %d/%d failed (%s); retrying in %.3f s",
@@ -170,6 +172,7 @@ class RetailCRMClient:
         async with self._in_flight:
             await self.limiter.acquire()
             self.requests_made += 1
+            began = time.perf_counter()
             try:
                 response = await self._http.get(
                     path, params=query, headers={"X-API-KEY": self._api_key.reveal()}
@@ -178,6 +181,7 @@ class RetailCRMClient:
                 raise ApiError(self._clean(f"{where}: {exc}")) from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 raise _Transient(_transport_reason(exc)) from None
+        logger.debug("%s -> HTTP %d in %.3f s", where, response.status_code, time.perf_counter() - began)
         return self._judge(response, where, required)
 
     def _judge(self, response: httpx.Response, where: str, required: Sequence[str]) -> dict[str, Any]:

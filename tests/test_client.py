@@ -217,11 +217,12 @@ async def test_unusable_answers_are_retried_then_reported(response: httpx.Respon
 async def test_the_key_is_sent_in_a_header_only_and_masked_if_echoed() -> None:
     echoed = {"success": False, "errorMsg": f"Wrong value {KEY}", "errors": {"limit": "bad"}}
     transport, seen = _scripted(httpx.Response(400, json=echoed))
-    async with _client(transport) as client:
+    async with RetailCRMClient("http://crm.test/api/v5/", Secret(KEY), transport=transport) as client:
         with pytest.raises(BadRequest) as caught:
             await client.get("/api/v5/orders", {"limit": 7})
         assert KEY not in repr(client)
     assert seen[0].headers["X-API-KEY"] == KEY
+    assert seen[0].url.path == "/api/v5/orders"
     assert KEY not in str(seen[0].url)
     assert KEY not in str(caught.value)
     assert "limit: bad" in str(caught.value)
