@@ -94,3 +94,32 @@ def assert_store_matches(engine: Engine, account: Any, *, since: date | None = N
     """Fail with the first differences when the store is not exactly the account's live data."""
     problems = store_differences(engine, account, since=since)
     assert not problems, f"{len(problems)} difference(s):\n" + "\n".join(problems[:15])
+
+
+class ApiSnapshot:
+    """Every live order and customer as the API lists them now (for an emulator in another process).
+
+    Has the `live_orders()`/`live_customers()` of an emulator `Account`, so the checks above take either.
+    """
+
+    def __init__(self, orders: list[dict[str, Any]], customers: list[dict[str, Any]]) -> None:
+        self._orders, self._customers = orders, customers
+
+    def live_orders(self) -> list[dict[str, Any]]:
+        return self._orders
+
+    def live_customers(self) -> list[dict[str, Any]]:
+        return self._customers
+
+    @classmethod
+    async def take(cls, client: Any) -> ApiSnapshot:
+        """Page the unfiltered /orders and /customers lists to their `totalPageCount` (nothing may change meanwhile)."""
+        first_orders, first_customers = await client.orders_page(1), await client.customers_page(1)
+        orders, customers = list(first_orders["orders"]), list(first_customers["customers"])
+        pages = range(2, first_orders["pagination"]["totalPageCount"] + 1)
+        async for body in client.orders_pages(pages):
+            orders.extend(body["orders"])
+        pages = range(2, first_customers["pagination"]["totalPageCount"] + 1)
+        async for body in client.customers_pages(pages):
+            customers.extend(body["customers"])
+        return cls(orders, customers)
