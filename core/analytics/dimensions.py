@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, false, func, select
+from sqlalchemy import JSON, Engine, String, cast, false, func, select
 
 from core.filters import ANY_VALUE, DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters, custom_code
 from core.models import Order, ReferenceItem
@@ -67,6 +67,12 @@ class Scope:
     def needs_orders(self) -> bool:
         """Custom fields are not pre-aggregated: such a question reads the orders table."""
         return bool(self.custom)
+
+
+def custom_field(code: str, dialect: str) -> Any:
+    """The JSON value of order custom field `code` (`->` keeps JSON types on SQLite >= 3.38 and PostgreSQL)."""
+    key = f'$."{code}"' if dialect == "sqlite" else code
+    return Order.custom_fields.op("->", return_type=JSON)(key)
 
 
 def custom_values(value: Any) -> list[str]:
@@ -249,12 +255,12 @@ class Catalogue:
             return {value for value in connection.execute(select(column).distinct()).scalars() if value is not None}
 
     def _custom_field_present(self, code: str) -> bool:
-        expression = Order.custom_fields[code]
+        expression = custom_field(code, self._engine.dialect.name)
         with self._engine.connect() as connection:
             return connection.execute(select(Order.id).where(expression.isnot(None)).limit(1)).first() is not None
 
     def _present_custom_values(self, code: str) -> set[str]:
-        expression = Order.custom_fields[code]
+        expression = custom_field(code, self._engine.dialect.name)
         with self._engine.connect() as connection:
             rows = connection.execute(select(expression).where(expression.isnot(None)).distinct()).scalars()
             return {value for raw in rows for value in custom_values(raw)}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.analytics import answers as a
 from core.analytics.context import Context
-from core.analytics.dimensions import STATS_COLUMNS, custom_values
+from core.analytics.dimensions import STATS_COLUMNS, custom_field, custom_values
 from core.analytics.reader import FactReader
 from core.filters import DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters
 from core.models import Customer, DailyCustomerStat, DailyOrderStat, Order, SyncRun, SyncState
@@ -49,7 +49,7 @@ def _custom_dimensions(reader: FactReader, context: Context) -> list[a.Dimension
     codes = context.catalogue.enumerable_custom_fields()
     rows: list[Any] = []
     if codes:
-        fields = [Order.custom_fields[code] for code in codes]
+        fields = [custom_field(code, reader.engine.dialect.name) for code in codes]
         with reader.engine.connect() as connection:
             rows = connection.execute(
                 select(*fields, func.count()).where(Order.is_deleted.is_(False)).group_by(*fields)

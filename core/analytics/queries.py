@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, String, cast, func, or_, select
 
-from core.analytics.dimensions import Scope, custom_values
+from core.analytics.dimensions import Scope, custom_field, custom_values
 from core.models import DailyOrderStat, Order
 
 STATS_KEYS = ("day", "site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
@@ -119,7 +119,8 @@ def _order_condition(column: str, values: Iterable[str]):  # type: ignore[no-unt
 def _from_orders(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
     keys = [_order_key(column).label(column) for column in request.columns]
     codes = list(dict.fromkeys([*request.custom, *sorted(request.scope.custom)]))
-    fields = [Order.custom_fields[code].label(f"cf_{index}") for index, code in enumerate(codes)]
+    dialect = connection.dialect.name
+    fields = [custom_field(code, dialect).label(f"cf_{index}") for index, code in enumerate(codes)]
     statement = (
         select(*keys, *fields, func.count().label("orders"),
                func.coalesce(func.sum(_orders.c.total_minor), 0).label("revenue_minor"))

@@ -18,6 +18,8 @@ from core.filters import custom_code
 # Scope column -> RetailCRM `/orders` filter; None = the API cannot filter by it.
 _API_FILTERS = {"status": "extendedStatus", "site": "sites", "order_type": "orderTypes",
                 "order_method": "orderMethods", "manager_id": "managers", "city_key": None, "utm_source": None}
+_FILTER_NAMES = {"status": "statuses", "site": "sites", "order_type": "order_types", "order_method": "order_methods",
+                 "manager_id": "managers", "city_key": "cities", "utm_source": "utm_sources"}
 DAY = "day"
 
 
@@ -108,7 +110,10 @@ def api_filters(scope: Scope) -> dict[str, Any] | None:
             return None
         name = _API_FILTERS[column]
         if name is None or (column == "manager_id" and "" in values):
-            raise NotSyncedError(f"the period is not in the local store and the RetailCRM API cannot filter by {column}")
+            raise NotSyncedError(
+                f"the period is not in the local store and the RetailCRM API cannot filter by {_FILTER_NAMES[column]}"
+                + (" (not set)" if column == "manager_id" else "")
+            )
         filters[name] = sorted(values)
     for code, allowed in scope.custom.items():
         if allowed is None or len(allowed) != 1:
