@@ -96,15 +96,3 @@ def custom_code(dimension: str) -> str | None:
     if dimension.startswith(CUSTOM_PREFIX):
         return dimension[len(CUSTOM_PREFIX):].strip() or None
     return None
-
-
-def check_dimension_name(dimension: str | None) -> str | None:
-    """`dimension` cleaned, or a `FilterError` listing the dimensions; existence of custom codes is checked later."""
-    if dimension is None:
-        return None
-    cleaned = dimension.strip()
-    if cleaned in DIMENSIONS or custom_code(cleaned):
-        return cleaned
-    raise FilterError(
-        f"`{dimension}` is not a dimension; use one of {', '.join(DIMENSIONS)} or custom:<field code>"
-    )

@@ -3,7 +3,7 @@
 A period is a half-open range `[start, end)` of naive date-times in the account's time zone, the same
 convention as the stored orders, so "November 2025" is `[2025-11-01 00:00, 2025-12-01 00:00)` whatever
 the machine's time zone is. Relative forms ("today", "last_7_days") are resolved against "now" in the
-account's time zone.
+account's time zone; `last_N_days` is the N calendar days ending today, today included.
 """
 
 from __future__ import annotations
@@ -67,10 +67,6 @@ class Period:
     def elapsed(self, now_local: datetime) -> timedelta:
         """How much of the period has passed at `now_local`, between zero and its whole length."""
         return min(max(now_local - self.start, timedelta(0)), self.end - self.start)
-
-    def describe(self) -> str:
-        """A short human form, e.g. "2025-11-01 00:00 – 2025-12-01 00:00 (Europe/Moscow)"."""
-        return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} ({self.timezone})"
 
 
 def local_now(timezone: str, now: datetime | None = None) -> datetime:

@@ -161,13 +161,10 @@ class Catalogue:
         """Codes and labels of one reference kind."""
         return dict(self._labels.get(kind, {}))
 
-    def group_of(self, status: str) -> str:
-        """The status group of a status code ("" when unknown)."""
-        return self.status_group_of.get(status, "")
-
     # Validation --------------------------------------------------------------------------------------
     def check_dimension(self, dimension: str) -> str:
         """`dimension` if known (custom fields must exist), else `FilterError` naming the valid ones."""
+        dimension = dimension.strip()
         code = custom_code(dimension)
         if code is None:
             if dimension in DIMENSIONS:
