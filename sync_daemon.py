@@ -28,7 +28,7 @@ from core.db import get_engine
 from core.locking import SyncAlreadyRunning, sync_lock
 from core.progress import SyncProgress
 from core.retailcrm_client import AuthError
-from core.sync import EXPECTED_FAILURES, run_cycle
+from core.sync import EXPECTED_FAILURES, failure_message, run_cycle
 from core.sync_status import sync_status
 
 logger = logging.getLogger("retailcrm.daemon")
@@ -49,12 +49,14 @@ class MaskingFormatter(logging.Formatter):
 
 
 def configure_logging(secret: Secret | None, *, verbose: bool = False) -> None:
-    """Log to stderr at INFO (DEBUG with --verbose), API key masked; httpx only warns."""
+    """Log to stderr at INFO, API key masked. Retries of single requests are logged with --verbose only
+    (DEBUG): a failure that outlasts them ends the cycle with its own one-line reason."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(MaskingFormatter(secret))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if not verbose:
+        for name in ("httpx", "httpcore", "retailcrm.client"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 class LogProgress:
@@ -142,7 +144,7 @@ def sync_once(settings: Settings, stop: threading.Event, *, wait: bool) -> int:
         except SyncAlreadyRunning as busy:
             return _fail(str(busy), EXIT_OK)
         except EXPECTED_FAILURES as failure:
-            return _fail(str(failure))
+            return _fail(failure_message(failure, settings))
     logger.info("%s", result.describe())
     return EXIT_OK
 
@@ -162,7 +164,7 @@ def run_forever(settings: Settings, stop: threading.Event, *, wait: bool) -> int
         except SyncAlreadyRunning as busy:
             logger.info("skipped this cycle: %s", busy)
         except EXPECTED_FAILURES as failure:
-            logger.error("sync cycle failed: %s", failure)
+            logger.error("sync cycle failed: %s", failure_message(failure, settings))
         except Exception:  # noqa: BLE001 - a daemon survives a bad cycle; the next one still runs
             logger.exception("sync cycle crashed")
 
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as problem:
         return _fail(str(problem), EXIT_CONFIG)
     except EXPECTED_FAILURES as failure:
-        return _fail(str(failure))
+        return _fail(failure_message(failure, settings))
 
 
 if __name__ == "__main__":

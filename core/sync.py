@@ -30,7 +30,7 @@ from core.locking import SyncAlreadyRunning, sync_lock
 from core.models import SyncRun, SyncState
 from core.progress import ProgressCallback
 from core.reference import ReferenceBook
-from core.retailcrm_client import ApiError, RetailCRMClient
+from core.retailcrm_client import ApiError, ApiUnavailable, RetailCRMClient
 from core.store import store_meta, utcnow
 from core.sync_apply import load_state
 from core.sync_backfill import backfill_pages, verify_windows
@@ -44,6 +44,14 @@ logger = logging.getLogger("retailcrm.sync")
 # Failures a caller should report as one line (no traceback): bad settings, API, store, lock.
 EXPECTED_FAILURES: tuple[type[Exception], ...] = (ConfigError, ApiError, StoreUnavailable, SyncAlreadyRunning)
 _ERROR_LIMIT = 500
+
+
+def failure_message(failure: BaseException, settings: Settings) -> str:
+    """The one line to show a person for an expected failure (names the API when it was unreachable)."""
+    text = _one_line(failure)
+    if isinstance(failure, ApiUnavailable):
+        return f"RetailCRM at {settings.retailcrm_url} is unavailable: {text}"
+    return text
 
 
 @dataclass(frozen=True)

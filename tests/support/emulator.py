@@ -68,16 +68,17 @@ def free_port() -> int:
 class EmulatorProcess:
     """`python -m retailcrm_emulator` on a free local port, stopped on exit.
 
-    `arguments` are extra command-line options (e.g. ["--rps", "10", "--latency", "0.15"]).
+    `rps` is the emulator's rate limit (0: none); `arguments` are extra command-line options
+    (e.g. ["--latency", "0.15"]).
     """
 
-    def __init__(self, *, scale: float = 0.02, seed: int = 42, api_key: str = API_KEY,
+    def __init__(self, *, scale: float = 0.02, seed: int = 42, rps: float = 0, api_key: str = API_KEY,
                  arguments: list[str] | None = None, startup_timeout: float = 120) -> None:
         self.port = free_port()
         self.api_key = api_key
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [sys.executable, "-m", "retailcrm_emulator", "--port", str(self.port), "--api-key", api_key,
-                        "--scale", str(scale), "--seed", str(seed), *(arguments or [])]
+                        "--scale", str(scale), "--seed", str(seed), "--rps", str(rps), *(arguments or [])]
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
 
