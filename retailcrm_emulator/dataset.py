@@ -11,6 +11,7 @@ a later end date does not change earlier months' orders.
 from __future__ import annotations
 
 import calendar
+import gc
 import random
 from array import array
 from bisect import bisect
@@ -24,7 +25,7 @@ from .account import Account
 from .clock import DAY, month_start, to_ts, today_local
 from .history import pack_meta
 from .rows import (CUSTOMER_ATTRS, FIRST_NAMES, NONE, ORDER_ATTRS, CustomerRow, OrderRow, Strings, address_code, change,
-                   pack_item)
+                   initial_value, pack_item)
 
 START = date(2024, 1, 1)
 FIXED_MONTHS = {(2024, 11): 1163, (2025, 11): 1447}
@@ -36,6 +37,7 @@ _HOURS = (2, 1, 1, 1, 1, 1, 2, 4, 6, 8, 10, 11, 12, 11, 10, 10, 10, 10, 11, 12, 
 DELETED_SHARE = 0.035
 MERGED_SHARE = 0.012
 _CUSTOMER_START = to_ts(date(2023, 6, 1))
+_BIRTH_START = to_ts(date(1960, 1, 1))
 _START_TS = to_ts(START)
 _ALL_INTERESTS = (1 << len(catalog.INTERESTS)) - 1
 
@@ -97,10 +99,18 @@ def generate(seed: int = 42, *, end: date | None = None, scale: float = 1.0, ord
         raise ValueError(f"end must be after {START}")
     if orders is not None:
         scale = orders / expected_orders(end, 1.0)
-    builder = _Builder(to_ts(end))
-    for plan in plan_months(end, scale):
-        builder.month(plan, random.Random(f"{seed}:{plan.year}-{plan.month:02d}"))
-    return builder.account(clock)
+    was_enabled = gc.isenabled()
+    gc.disable()  # millions of acyclic objects: collections would only cost time
+    try:
+        builder = _Builder(to_ts(end))
+        for plan in plan_months(end, scale):
+            builder.month(plan, random.Random(f"{seed}:{plan.year}-{plan.month:02d}"))
+        account = builder.account(clock)
+    finally:
+        if was_enabled:
+            gc.enable()
+    gc.freeze()  # keep the data set out of later collections (a server stays responsive)
+    return account
 
 
 def _cumulative(weights: list[float] | tuple[float, ...]) -> list[float]:
@@ -119,6 +129,7 @@ _PATH = [(catalog.STATUS_INDEX[code], p) for code, p in catalog.COMPLETE_PATH]
 _STUCK = [catalog.STATUS_INDEX[c] for c in ("client-confirmed", "offer-analog", "redirect", "assembling")]
 _API_METHODS = (0, 2, 3)  # shopping-cart, one-click, landing-page: created by the site through the API
 _LIVE, _DELETED, _MERGED = 0, 1, 2
+_WHO_KEY = {history.API: pack_meta(0, history.OTHER_KEY)}  # API changes come from another key
 
 
 def _pick(rng: random.Random, cumulative: list[float]) -> int:
@@ -305,15 +316,34 @@ class _Builder:
         elif fate == _MERGED:
             cutoff = min(born + 300 + int(r() * (2 * DAY - 300)), self.end - 1)
         planned.sort()
+        ts_column, row_column, kind_column, old_column, new_column, meta_column = self.events
         previous = born
         for ts, kind, value, source in planned:
             ts = max(ts, previous + 1)
             if ts >= cutoff:
                 break
-            if value == getattr(row, ORDER_ATTRS[kind]):
-                continue
-            old = change(row, kind, value, ts)
-            self._emit(ts, index, kind, old, value, self._meta(source, row))
+            if kind == history.STATUS:  # inlined: most events are status changes
+                old = row.status
+                if value == old:
+                    continue
+                row.status = value
+                row.status_upd = ts
+                orig = row.orig
+                if orig is None:
+                    row.orig = (history.STATUS, old)
+                elif history.STATUS not in orig[::2]:
+                    row.orig = (*orig, history.STATUS, old)
+            else:
+                old = getattr(row, ORDER_ATTRS[kind])
+                if value == old:
+                    continue
+                change(row, kind, value, ts)
+            ts_column.append(ts)
+            row_column.append(index)
+            kind_column.append(kind)
+            old_column.append(old)
+            new_column.append(value)
+            meta_column.append(self._meta(source, row))
             previous = ts
         if fate == _DELETED:
             self._emit(max(cutoff, previous + 1), index, history.DELETED, 0, 0, self._meta(history.USER, row))
@@ -345,11 +375,11 @@ class _Builder:
 
     @staticmethod
     def _meta(source: int, row: OrderRow) -> int:
+        """pack_meta() for a change made by `source` (a user acts as the order's manager or the admin)."""
+        state = row.status << 13 | row.site << 19 | row.manager << 22
         if source == history.USER:
-            user = row.manager or catalog.ADMIN_USER_ID
-            return pack_meta(source, history.NO_KEY, user, row.status, row.site, row.manager)
-        api_key = history.OTHER_KEY if source == history.API else history.NO_KEY
-        return pack_meta(source, api_key, 0, row.status, row.site, row.manager)
+            return source | (row.manager or catalog.ADMIN_USER_ID) << 5 | state
+        return source | _WHO_KEY.get(source, 0) | state
 
     def _emit(self, ts: int, index: int, kind: int, old: int, new: int, meta: int) -> None:
         columns = self.events
@@ -386,7 +416,7 @@ class _Builder:
             reg=NONE if r() < 0.1 else int(r() * len(catalog.REGISTRATION_METHODS)),
             interests=0 if r() < 0.5 else 1 + int(r() * _ALL_INTERESTS),
             newsletter=NONE if r() < 0.3 else int(r() < 0.4),
-            birth=NONE if r() < 0.4 else to_ts(date(1960, 1, 1)) + int(r() * 16_000) * DAY)
+            birth=NONE if r() < 0.4 else _BIRTH_START + int(r() * 16_000) * DAY)
         index = len(self.customers)
         self.customers.append(row)
         self._emit_customer(registered, index, history.CREATED, 0, 0,
@@ -434,17 +464,15 @@ class _Builder:
         account.strings = self.strings
         customer_ids = _assign_ids(self.customers, [c.created for c in self.customers])
         order_ids = _assign_ids(self.rows, self.born)
-        for row in self.rows:
+        rows = sorted(self.rows, key=lambda r: r.id)
+        for row in rows:
             row.customer = customer_ids[row.customer]
-            site = row.site
-            if row.orig:
-                pairs = dict(zip(row.orig[::2], row.orig[1::2]))
-                site = pairs.get(history.SITE, site)
+            site = initial_value(row, history.SITE)
             account.last_numbers[site] += 1
             row.number = f"{account.last_numbers[site]}A"
-            if site == 0 and row.method in _API_METHODS:
+            if site == 0 and initial_value(row, history.ORDER_METHOD) in _API_METHODS:
                 row.ext = f"shop-{account.last_numbers[site]}"
-        account.orders = {row.id: row for row in sorted(self.rows, key=lambda r: r.id)}
+        account.orders = {row.id: row for row in rows}
         account.customers = {row.id: row for row in sorted(self.customers, key=lambda c: c.id)}
         account.live_order_count = sum(1 for row in self.rows if not row.gone)
         account.live_customer_count = sum(1 for row in self.customers if not row.gone)

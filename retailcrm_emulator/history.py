@@ -61,7 +61,7 @@ class HistoryLog:
         self.old = array("q")
         self.new = array("q")
         self.meta = array("q")
-        self._by_entity: dict[int, list[int]] | None = None
+        self._index: _EntityIndex | None = None
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -76,8 +76,8 @@ class HistoryLog:
         self.old.append(old)
         self.new.append(new)
         self.meta.append(meta)
-        if self._by_entity is not None:
-            self._by_entity.setdefault(entity, []).append(len(self.ts) - 1)
+        if self._index is not None:
+            self._index.later.setdefault(entity, []).append(len(self.ts) - 1)
         return len(self.ts)
 
     def shown_ts(self, index: int) -> int:
@@ -85,13 +85,10 @@ class HistoryLog:
         return self.ts[index] - _jitter(index + 1)
 
     def indices_of(self, entity: int) -> list[int]:
-        """Positions of the records of one entity, in id order."""
-        if self._by_entity is None:
-            by_entity: dict[int, list[int]] = {}
-            for index, entity_id in enumerate(self.entity):
-                by_entity.setdefault(entity_id, []).append(index)
-            self._by_entity = by_entity
-        return self._by_entity.get(entity, [])
+        """Positions of the records of one entity, in id order (the index is built on first use)."""
+        if self._index is None:
+            self._index = _EntityIndex(self.entity)
+        return self._index.positions(entity)
 
     def select(self, *, since_id: int = 0, start: int | None = None, end: int | None = None,
                entity: int | None = None) -> list[Sequence[int]]:
@@ -117,6 +114,21 @@ class HistoryLog:
     def _in(self, index: int, start: int | None, end: int | None) -> bool:
         shown = self.shown_ts(index)
         return (start is None or shown >= start) and (end is None or shown <= end)
+
+
+class _EntityIndex:
+    """Record positions grouped by entity: a stable sort by entity, plus records appended since."""
+
+    def __init__(self, entities: array) -> None:
+        order = sorted(range(len(entities)), key=entities.__getitem__)
+        self.positions_sorted = array("q", order)
+        self.entities_sorted = array("q", [entities[i] for i in order])
+        self.later: dict[int, list[int]] = {}
+
+    def positions(self, entity: int) -> list[int]:
+        lo = bisect_left(self.entities_sorted, entity)
+        hi = bisect_right(self.entities_sorted, entity, lo)
+        return list(self.positions_sorted[lo:hi]) + self.later.get(entity, [])
 
 
 def page_of(segments: list[Sequence[int]], offset: int, limit: int) -> tuple[int, list[int]]:

@@ -185,15 +185,22 @@ class OrderFilter:
                 tests.append(lambda r, a=attr, c=chosen: getattr(r, a) in c)
         for attr, low, high in (("created", self.created_from, self.created_to),
                                 ("status_upd", self.status_from, self.status_to)):
-            if low is not None:
-                tests.append(lambda r, a=attr, v=low: getattr(r, a) >= v)
-            if high is not None:
-                tests.append(lambda r, a=attr, v=high: getattr(r, a) <= v)
+            if low is not None or high is not None:
+                low = -(2**62) if low is None else low
+                high = 2**62 if high is None else high
+                tests.append(lambda r, a=attr, lo=low, hi=high: lo <= getattr(r, a) <= hi)
         for code, wanted in self.custom:
             tests.append(_custom_test(code, wanted, strings))
-        if not tests:
-            return None
-        return lambda r: all(test(r) for test in tests)
+        if len(tests) <= 1:
+            return tests[0] if tests else None
+
+        def every(row: OrderRow) -> bool:
+            for test in tests:
+                if not test(row):
+                    return False
+            return True
+
+        return every
 
 
 def _freeze(value: Any) -> Any:

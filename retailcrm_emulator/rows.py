@@ -179,6 +179,17 @@ def change(row: OrderRow | CustomerRow, kind: int, value: int, ts: int) -> int:
     return old
 
 
+def initial_value(row: OrderRow | CustomerRow, kind: int) -> int:
+    """The value a field had when the row was created."""
+    orig = row.orig
+    if orig:
+        for position in range(0, len(orig), 2):
+            if orig[position] == kind:
+                return orig[position + 1]
+    attrs = ORDER_ATTRS if isinstance(row, OrderRow) else CUSTOMER_ATTRS
+    return getattr(row, attrs[kind])
+
+
 def at_creation(row: OrderRow | CustomerRow, created_ts: int) -> OrderRow | CustomerRow:
     """A copy of a row as it was when created at `created_ts` (its edited fields put back)."""
     copy = object.__new__(type(row))
