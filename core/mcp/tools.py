@@ -6,9 +6,11 @@ MCP clients get an output schema and structured content); the numbers are the da
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, StringConstraints
 
@@ -25,7 +27,7 @@ from core.analytics import (
     TimeseriesAnswer,
 )
 from core.mcp.errors import tool_errors
-from core.periods import ACCEPTED_FORMS
+from core.periods import ACCEPTED_FORMS, parse_period
 
 TOOL_NAMES = (
     "count_orders",
@@ -39,6 +41,9 @@ TOOL_NAMES = (
 )
 MAX_TOP_N = 100
 MAX_FIND_ROWS = 50
+# An agent cannot use more points than this, and "1900..2999" by day would be 400,000 of them.
+MAX_TIMESERIES_BUCKETS = 1000
+_DAYS_PER_BUCKET = {"day": 1, "week": 7, "month": 365.25 / 12}
 
 BuiltInDimension = Literal[
     "status", "status_group", "order_type", "order_method", "site", "manager", "city", "utm_source"
@@ -68,11 +73,27 @@ DimensionArg = Annotated[
     Field(description="Dimension to group by: one of the listed names or custom:<order custom field code>"),
 ]
 
-READ_ONLY = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": False}
+Granularity = Literal["day", "week", "month"]
+
+# readOnlyHint / idempotentHint / openWorldHint on the wire.
+READ_ONLY = {"read_only_hint": True, "idempotent_hint": True, "open_world_hint": False}
 
 
 def _annotations(title: str) -> ToolAnnotations:
     return ToolAnnotations(title=title, **READ_ONLY)
+
+
+def check_bucket_count(period: str, granularity: Granularity) -> None:
+    """Refuse a series longer than MAX_TIMESERIES_BUCKETS before computing it (period length only)."""
+    days = parse_period(period, "UTC").days()
+    buckets = math.ceil(days / _DAYS_PER_BUCKET[granularity])
+    if buckets > MAX_TIMESERIES_BUCKETS:
+        coarser = " or ".join(g for g in ("week", "month") if days / _DAYS_PER_BUCKET[g] <= MAX_TIMESERIES_BUCKETS)
+        advice = f"use {coarser} granularity or a shorter period" if coarser else "use a shorter period"
+        raise ToolError(
+            f"`{period}` by {granularity} makes about {buckets:,} buckets; at most {MAX_TIMESERIES_BUCKETS} "
+            f"are answered: {advice}"
+        )
 
 
 def register_tools(server: FastMCP, analytics: Analytics) -> None:
@@ -113,7 +134,8 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
     def orders_timeseries(
         period: PeriodArg,
         granularity: Annotated[
-            Literal["day", "week", "month"], Field(description="Bucket size; weeks start on Monday")
+            Granularity,
+            Field(description=f"Bucket size (weeks start on Monday); at most {MAX_TIMESERIES_BUCKETS} buckets"),
         ] = "month",
         filters: FiltersArg = None,
         split_by: Annotated[
@@ -123,6 +145,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
     ) -> TimeseriesAnswer:
         """Orders and revenue per day, week or month of a period; every bucket is present, empty ones as 0."""
         with tool_errors():
+            check_bucket_count(period, granularity)
             return analytics.orders_timeseries(period, granularity, filters, split_by=split_by)
 
     @server.tool(annotations=_annotations("Break orders down by a dimension"))
