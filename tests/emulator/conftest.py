@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from datetime import date
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from emulator_helpers import END, KEY, ClientFactory
 
 from retailcrm_emulator import Account, generate
 from retailcrm_emulator.app import create_app
-
-END = date(2026, 12, 3)
-KEY = "test-key"
 
 
 @pytest.fixture
@@ -36,9 +33,6 @@ def full_orders(full_account: Account) -> list[dict]:
 def small_account() -> Account:
     """A fresh 5% dataset that a test may mutate."""
     return generate(7, end=END, scale=0.05)
-
-
-ClientFactory = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture

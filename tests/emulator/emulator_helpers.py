@@ -1,8 +1,16 @@
-"""Replaying order history into final state, the way a history-driven sync would."""
+"""Shared helpers of the emulator tests: constants, client factory type, history replay."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
+
+import httpx
+
+END = date(2026, 12, 3)  # first day not generated: fixed so the data set does not depend on today
+KEY = "test-key"
+ClientFactory = Callable[..., httpx.AsyncClient]
 
 TRACKED = ("status", "site", "createdAt", "managerId", "city")
 

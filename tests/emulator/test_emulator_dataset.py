@@ -6,14 +6,12 @@ import json
 from collections import Counter
 from datetime import date
 
-from emulator_replay import final_state, replay
 
+from emulator_helpers import END, final_state, replay
 from retailcrm_emulator import Account, generate
-from retailcrm_emulator.dataset import expected_orders
 from retailcrm_emulator.clock import parse
+from retailcrm_emulator.dataset import expected_orders
 from retailcrm_emulator.query import HistoryFilter
-
-from conftest import END
 
 
 def _all_records(account: Account, start: str | None = None, end: str | None = None) -> list[dict]:

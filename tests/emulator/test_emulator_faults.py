@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from emulator_helpers import ClientFactory
 from retailcrm_emulator import Account
 from retailcrm_emulator.faults import Faults
 from retailcrm_emulator.ratelimit import RateLimiter
 
-from conftest import ClientFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from emulator_helpers import ClientFactory, KEY
 from retailcrm_emulator import Account
 from retailcrm_emulator.query import parse_php_query
 
-from conftest import KEY, ClientFactory
 
 pytestmark = pytest.mark.anyio
 

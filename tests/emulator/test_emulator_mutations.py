@@ -6,13 +6,12 @@ import random
 import threading
 
 import pytest
-from emulator_replay import final_state, replay
 
+from emulator_helpers import ClientFactory, final_state, replay
 from retailcrm_emulator import Account
 from retailcrm_emulator.clock import parse
 from retailcrm_emulator.query import HistoryFilter
 
-from conftest import ClientFactory
 
 pytestmark = pytest.mark.anyio
 
