@@ -23,9 +23,9 @@ def test_counts_and_money_use_thousands_separators_and_the_account_currency() ->
     assert fmt.count(None) == "—"
     assert fmt.money(Decimal("1234567.50"), "RUB") == "1,234,568 ₽"
     assert fmt.money("99.49", "XYZ") == "99 XYZ"
-    assert fmt.signed_money(Decimal("-1500"), "USD") == "−1,500 $"
+    assert fmt.signed_money(Decimal("-1500"), "USD") == "-1,500 $"
     assert fmt.change(284, 24.42) == "+284 (+24.4%)"
-    assert fmt.change(-3, None) == "−3"
+    assert fmt.change(-3, None) == "-3"
     assert fmt.percent(-0.04) == "0.0%"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴", "BYN": "Br", "GBP": "£", "CNY": "¥"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -25,19 +26,19 @@ def money(amount: Decimal | str | float | int | None, currency: str | None) -> s
 
 
 def signed_count(value: int | None) -> str:
-    """A change in a count: "+284", "−12", "0"."""
+    """A change in a count: "+284", "-12", "0"."""
     if value is None:
         return _NONE
-    return f"+{value:,}" if value > 0 else (f"−{abs(value):,}" if value < 0 else "0")
+    return f"+{value:,}" if value > 0 else (f"-{abs(value):,}" if value < 0 else "0")
 
 
 def signed_money(amount: Decimal | str | float | int | None, currency: str | None) -> str:
-    """A change in money: "+1,234 ₽", "−56 ₽"."""
+    """A change in money: "+1,234 ₽", "-56 ₽"."""
     if amount is None:
         return _NONE
     value = Decimal(str(amount))
     text = money(abs(value), currency)
-    return text if text.startswith("0 ") or text == "0" else ("+" if value > 0 else "−") + text
+    return text if text.startswith("0 ") or text == "0" else ("+" if value > 0 else "-") + text
 
 
 def percent(value: float | None) -> str:
@@ -47,7 +48,7 @@ def percent(value: float | None) -> str:
     rounded = round(float(value), 1)
     if rounded == 0:
         return "0.0%"
-    return f"{'+' if rounded > 0 else '−'}{abs(rounded):,.1f}%"
+    return f"{'+' if rounded > 0 else '-'}{abs(rounded):,.1f}%"
 
 
 def change(delta: int | None, delta_pct: float | None) -> str:
@@ -99,3 +100,10 @@ def duration(seconds: float | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def utc_to_local(moment: datetime | None, timezone: str) -> datetime | None:
+    """A naive UTC bookkeeping time as naive local time of `timezone`."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)

@@ -1,9 +1,12 @@
 """The shared view in Streamlit: kept in session state, mirrored in the URL, bound to widgets.
 
-`load_view()` runs in `app.py` before the page: a link (query parameters that differ from what this
-session last wrote) replaces the view; sidebar navigation, which drops the parameters, keeps it.
-Pages read the view, change it through `widget_key()`-bound widgets and `set_view()`, and `app.py`
-writes it back to the URL with `publish_view()` after the page ran.
+`load_view()` runs first on every page: a link (query parameters that differ from what this session
+last wrote) replaces the view; sidebar navigation, which drops the parameters, keeps it. Pages read
+the view, change it through `widget_key()`-bound widgets and `set_view()`, and write it back to the
+URL with `publish_view()` when done.
+
+Widget keys are per page: Streamlit forgets a widget's value when the manager switches pages, so
+each page seeds its widgets from the view when they are new, and the view carries the choice over.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from core.dashboard.state import ViewState
 
 VIEW_KEY = "dashboard.view"
 WRITTEN_KEY = "dashboard.written_query"
+PAGE_KEY = "dashboard.page"
 WIDGET_PREFIX = "w."
 
 
@@ -69,9 +73,14 @@ def publish_view() -> None:
     st.session_state[WRITTEN_KEY] = query
 
 
+def enter_page(page: str) -> None:
+    """Name the page being drawn, so its widgets get keys of their own."""
+    st.session_state[PAGE_KEY] = page
+
+
 def widget_key(name: str, value: Any, valid: Callable[[Any], bool] | None = None) -> str:
-    """The session key of a widget bound to a view value, seeded with `value` when new or invalid."""
-    key = WIDGET_PREFIX + name
+    """The session key of this page's widget `name`, seeded with `value` when new or invalid."""
+    key = f"{WIDGET_PREFIX}{st.session_state.get(PAGE_KEY, '')}:{name}"
     if key not in st.session_state or (valid is not None and not valid(st.session_state[key])):
         st.session_state[key] = value
     return key

@@ -1,0 +1,52 @@
+"""What a manager can pick: the dimensions worth offering and how their values are written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.analytics import DimensionsAnswer
+from core.analytics.answers import DimensionInfo
+
+# A dimension with more values than this is free text (e.g. an address field): not a useful grouping,
+# too long a list to pick from, and possibly personal.
+MAX_VALUES = 300
+_CODE_HIDDEN = {"city", "manager"}  # their keys are derived from the label, showing both adds nothing
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The dimensions offered for grouping and filtering, with their values' labels."""
+
+    dimensions: tuple[DimensionInfo, ...]
+
+    @classmethod
+    def of(cls, answer: DimensionsAnswer) -> "Choices":
+        """Every dimension of the answer that is small enough to pick from."""
+        return cls(tuple(d for d in answer.dimensions if len(d.values) <= MAX_VALUES))
+
+    @property
+    def names(self) -> list[str]:
+        return [dimension.name for dimension in self.dimensions]
+
+    def get(self, name: str) -> DimensionInfo | None:
+        return next((dimension for dimension in self.dimensions if dimension.name == name), None)
+
+    def label(self, name: str | None) -> str:
+        """The dimension's title ("Status group"), or the name itself when unknown."""
+        if name is None:
+            return "—"
+        dimension = self.get(name)
+        return dimension.label if dimension else name
+
+    def value_codes(self, name: str) -> list[str]:
+        """The codes of a dimension's values (those present in the store or its reference data)."""
+        dimension = self.get(name)
+        return [value.key for value in dimension.values if value.key] if dimension else []
+
+    def value_label(self, name: str, code: str) -> str:
+        """A value as people read it, with its code when that says something more: "Выполнен (complete)"."""
+        dimension = self.get(name)
+        label = next((value.label for value in dimension.values if value.key == code), code) if dimension else code
+        if name in _CODE_HIDDEN or label == code:
+            return label
+        return f"{label} ({code})"
