@@ -32,7 +32,11 @@ class McpSession:
     def __init__(self, target: Any, **client_options: Any) -> None:
         self._runner = asyncio.Runner()
         self.client = Client(target, **client_options)
-        self._runner.run(self.client.__aenter__())
+        try:
+            self._runner.run(self.client.__aenter__())
+        except BaseException:
+            self._runner.close()
+            raise
 
     def call(self, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
         """The raw result of `tools/call` (errors come back as `is_error`, not raised)."""
@@ -75,10 +79,12 @@ def free_port() -> int:
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a server process: this interpreter's, the store, no API fallback, no token."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("RETAILCRM_URL", "RETAILCRM_API_KEY", "MCP_AUTH_TOKEN")}
-    return {**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, **extra}
+    """The environment of a server process: this interpreter's, the store, no API fallback, no token.
+
+    Unwanted settings are set empty rather than removed, so a developer's `.env` cannot fill them in.
+    """
+    unset = {"RETAILCRM_URL": "", "RETAILCRM_API_KEY": "", "MCP_AUTH_TOKEN": ""}
+    return {**os.environ, **unset, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, **extra}
 
 
 @contextmanager
