@@ -41,6 +41,7 @@ MAINTENANCE_HTML = ("<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-
                     "</title></head><body><h1>Ведутся технические работы</h1><p>Попробуйте позже.</p></body></html>")
 
 Handler = Callable[[Account, dict[str, Any]], dict[str, Any]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass
@@ -182,7 +183,9 @@ def _key_problem(request: Request, api_key: str) -> JSONResponse | None:
     return None
 
 
-def _api_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _api_endpoint(handler: Handler) -> Endpoint:
+    """A RetailCRM endpoint behind the gate (latency, rate limit, key, faults)."""
+
     async def endpoint(request: Request) -> Response:
         emulator: Emulator = request.app.state.emulator
         path = request.url.path
@@ -218,7 +221,9 @@ def _api_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 # ----- control API (not part of RetailCRM) ----------------------------------------------------------
 
-def _control(action: Callable[[Emulator, Request, Any], Any], *, has_body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def _control(action: Callable[[Emulator, Request, Any], Any], *, has_body: bool = False) -> Endpoint:
+    """A control endpoint: key check, optional JSON body, 400 on bad input."""
+
     async def endpoint(request: Request) -> Response:
         emulator: Emulator = request.app.state.emulator
         problem = _key_problem(request, emulator.api_key)

@@ -30,6 +30,14 @@ def order_totals(row: OrderRow) -> tuple[int, int]:
     return summ, summ + catalog.DELIVERIES[row.delivery][2]
 
 
+def _purchase_sum(row: OrderRow) -> int:
+    total = 0
+    for item in row.items:
+        product, quantity = unpack_item(item)
+        total += catalog.PRODUCTS[product][3] * quantity
+    return total
+
+
 def _order_custom_fields(row: OrderRow, strings: Strings) -> dict[str, Any] | list[Any]:
     fields: dict[str, Any] = {}
     address = address_text(row.addr, strings)
@@ -137,7 +145,7 @@ def order_dict(row: OrderRow, customer: CustomerRow, strings: Strings, *,
         "summ": money(summ),
         "totalSumm": money(total),
         "prepaySum": money(total if paid else 0),
-        "purchaseSumm": money(sum(catalog.PRODUCTS[i // 16][3] * (i % 16) for i in row.items)),
+        "purchaseSumm": money(_purchase_sum(row)),
         "lastName": last,
         "firstName": first,
         "phone": phone(customer.id),
