@@ -2,8 +2,8 @@
 
 Records live in parallel typed arrays; record id = position + 1, so ids are strictly increasing
 and `sinceId` is an O(1) cursor. The stored time is monotonic in id (binary search for date
-filters); the *shown* `createdAt` of some records is one second earlier, so clients cannot rely
-on `createdAt` being monotonic, as on the real API.
+filters); the *shown* `createdAt` of every 11th record is `LAG` seconds earlier (a change that
+committed late), so clients cannot rely on `createdAt` being monotonic, as on the real API.
 """
 
 from __future__ import annotations
@@ -46,9 +46,12 @@ class Meta:
                    meta >> 22 & 255)
 
 
-def _jitter(record_id: int) -> int:
-    """Seconds by which the shown createdAt of a record lags its true time."""
-    return 1 if record_id % 11 == 5 else 0
+LAG = 90
+
+
+def _lag(record_id: int) -> int:
+    """Seconds by which the shown createdAt of a record is earlier than its stored time."""
+    return LAG if record_id % 11 == 5 else 0
 
 
 class HistoryLog:
@@ -82,7 +85,7 @@ class HistoryLog:
 
     def shown_ts(self, index: int) -> int:
         """The createdAt shown for the record at `index`."""
-        return self.ts[index] - _jitter(index + 1)
+        return self.ts[index] - _lag(index + 1)
 
     def indices_of(self, entity: int) -> list[int]:
         """Positions of the records of one entity, in id order (the index is built on first use)."""
@@ -102,11 +105,12 @@ class HistoryLog:
         if start is not None:
             lo = max(lo, bisect_left(self.ts, start))
         if end is not None:
-            hi = min(hi, bisect_right(self.ts, end + 1))
+            hi = min(hi, bisect_right(self.ts, end + LAG))
         if lo >= hi:
             return []
-        head_end = bisect_right(self.ts, start, lo, hi) if start is not None else lo
-        tail_start = bisect_left(self.ts, end + 1, head_end, hi) if end is not None else hi
+        # Only records stored within LAG seconds after `start` or after `end` can be lagged across them.
+        head_end = bisect_left(self.ts, start + LAG, lo, hi) if start is not None else lo
+        tail_start = max(head_end, bisect_right(self.ts, end, head_end, hi)) if end is not None else hi
         head = [i for i in range(lo, head_end) if self._in(i, start, end)]
         tail = [i for i in range(tail_start, hi) if self._in(i, start, end)]
         return [head, range(head_end, tail_start), tail]
