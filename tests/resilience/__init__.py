@@ -1,0 +1,1 @@
+"""Resilience scenarios: kills, API faults, store outages, concurrent daemons, hostile input, a soak run."""
