@@ -42,24 +42,26 @@ def catalogue_items() -> list[dict[str, Any]]:
     return reference_items(books, fields, dictionaries)
 
 
-def write_orders(engine: Engine, payloads: Iterable[dict[str, Any]], *, bump: bool = True) -> None:
+def write_orders(engine: Engine, payloads: Iterable[dict[str, Any]], *, bump: bool = True, batch: int = BATCH) -> None:
     """Upsert order payloads and their day aggregates in batches; bump the data version at the end."""
-    _write(engine, Order, payloads, refresh_order_days, bump)
+    _write(engine, Order, payloads, refresh_order_days, bump, batch)
 
 
-def write_customers(engine: Engine, payloads: Iterable[dict[str, Any]], *, bump: bool = True) -> None:
+def write_customers(engine: Engine, payloads: Iterable[dict[str, Any]], *, bump: bool = True,
+                    batch: int = BATCH) -> None:
     """Upsert customer payloads and their day aggregates in batches; bump the data version at the end."""
-    _write(engine, Customer, payloads, refresh_customer_days, bump)
+    _write(engine, Customer, payloads, refresh_customer_days, bump, batch)
 
 
-def _write(engine: Engine, model: type, payloads: Iterable[dict[str, Any]], refresh, bump: bool) -> None:  # type: ignore[no-untyped-def]
+def _write(engine: Engine, model: type, payloads: Iterable[dict[str, Any]], refresh, bump: bool,  # type: ignore[no-untyped-def]
+           size: int) -> None:
     synced_at = utcnow()
     row_of = order_row if model is Order else customer_row
     batch: list[dict[str, Any]] = []
     with session_for(engine) as session:
         for payload in payloads:
             batch.append(row_of(payload, synced_at))
-            if len(batch) >= BATCH:
+            if len(batch) >= size:
                 refresh(session, upsert_rows(session, model, batch))
                 session.commit()
                 batch = []
