@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,6 +24,7 @@ import uvicorn
 
 from retailcrm_emulator import Account
 from retailcrm_emulator.app import create_app
+from retailcrm_emulator.clock import today_local
 from tests.support.emulator import API_KEY, ROOT, free_port
 
 Scope = MutableMapping[str, Any]
@@ -30,6 +32,13 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def recent_start(months: int = 6) -> date:
+    """A SYNC_START_DATE `months` months before this one (account-local): fewer windows, cheaper scenarios."""
+    today = today_local(Account.timezone)
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def emulator_app(account: Account, **options: Any) -> ASGIApp:
