@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 
 from core.db import describe
@@ -79,8 +80,18 @@ def _postgres_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute(text("select pg_advisory_unlock(:key)"), {"key": key})
-            connection.commit()
+            _postgres_unlock(connection, key)
+
+
+def _postgres_unlock(connection: Connection, key: int) -> None:
+    """Release an advisory lock; if the session died meanwhile (server restart, terminated backend) the
+    server already released it with the session, and the dead connection is discarded."""
+    try:
+        connection.execute(text("select pg_advisory_unlock(:key)"), {"key": key})
+        connection.commit()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
 
 
 @contextmanager
