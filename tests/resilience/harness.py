@@ -21,6 +21,10 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from sqlalchemy import Engine, select
+
+from core.db import session_for
+from core.models import SyncRun, SyncState
 
 from retailcrm_emulator import Account
 from retailcrm_emulator.app import create_app
@@ -162,6 +166,36 @@ def json_rewrite(change: Callable[[str, dict[str, Any]], bool]) -> Callable[[str
     return rewrite
 
 
+class AtRequest:
+    """A `Tap` hook that runs `action` once, in a new thread, when the n-th API request from now arrives.
+
+    `done` is set when the action has finished; `rearm` sets up the next one.
+    """
+
+    def __init__(self, at_request: int, action: Callable[[], None]) -> None:
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        self.rearm(at_request, action)
+
+    def rearm(self, at_request: int, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._left, self._action = at_request, action
+            self.done.clear()
+
+    def before(self, path: str) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left != 0:
+                return
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._action()
+        finally:
+            self.done.set()
+
+
 class KillSwitch:
     """SIGKILLs one process at a chosen API request: as it arrives, or `delay` seconds after its answer.
 
@@ -216,6 +250,18 @@ class KillSwitch:
         except ProcessLookupError:
             return
         self.fired.set()
+
+
+def caught_up(engine: Engine, account: Account) -> bool:
+    """Whether the store has applied the account's whole history and its last run ended well."""
+    with session_for(engine) as session:
+        states = {state.stream: state for state in session.execute(select(SyncState)).scalars()}
+        last = session.execute(select(SyncRun).order_by(SyncRun.id.desc())).scalars().first()
+    truth = account.truth()
+    wanted = {"orders": truth["maxOrderHistoryId"], "customers": truth["maxCustomerHistoryId"]}
+    return (last is not None and last.status == "ok"
+            and all(stream in states and states[stream].backfill_done
+                    and states[stream].history_since_id == last_id for stream, last_id in wanted.items()))
 
 
 def spawn_daemon(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

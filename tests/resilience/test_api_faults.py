@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
+import time
 
 from sqlalchemy import Engine
 
 from core.sync import CycleResult, SyncEngine
 from retailcrm_emulator import generate
 from retailcrm_emulator.faults import Faults
-from tests.resilience.harness import ServedEmulator, Tap, emulator_app, recent_start
+from tests.resilience.harness import AtRequest, ServedEmulator, Tap, emulator_app, recent_start
 from tests.support.emulator import emulator_client, sync_settings
 from tests.support.resilience import Scenario
 
@@ -40,29 +40,6 @@ def burst_script(rng: random.Random, rounds: int, longest_gap: int) -> list[str]
     return script
 
 
-class Restarter:
-    """Stops the served emulator at its n-th API request and starts it again `downtime` seconds later."""
-
-    def __init__(self, at_request: int, downtime: float) -> None:
-        self.emulator: ServedEmulator | None = None
-        self.left, self.downtime = at_request, downtime
-        self.restarts = 0
-        self.done = threading.Event()
-
-    def before(self, path: str) -> None:
-        self.left -= 1
-        if self.left == 0:
-            threading.Thread(target=self._restart, daemon=True).start()
-
-    def _restart(self) -> None:
-        assert self.emulator is not None
-        self.emulator.stop()
-        self.done.wait(self.downtime)
-        self.emulator.start()
-        self.restarts += 1
-        self.done.set()
-
-
 def _cycle(store: Engine, database_url: str, url: str) -> CycleResult:
     async def run() -> CycleResult:
         async with emulator_client(url=url, **CLIENT) as client:
@@ -76,14 +53,22 @@ def test_fault_bursts_and_a_restart_mid_sync_change_nothing(database_url: str, s
     rng = random.Random(41)
     account = generate(seed=41, scale=0.01)
     faults = Faults(script=burst_script(rng, rounds=2, longest_gap=6), slow_seconds=1.0, retry_after=["0.2", "0.05"], seed=41)
-    restarter = Restarter(at_request=rng.randint(40, 90), downtime=1.0)
+    restarts = 0
+
+    def restart() -> None:
+        nonlocal restarts
+        emulator.stop()
+        time.sleep(1.0)  # down for a second: the client's retries must outlast it
+        emulator.start()
+        restarts += 1
+
+    restarter = AtRequest(rng.randint(15, 40), restart)
     emulator = ServedEmulator(Tap(emulator_app(account, faults=faults), before=restarter.before))
-    restarter.emulator = emulator
     with emulator:
         backfill = _cycle(store, database_url, emulator.url)
         assert (backfill.kind, backfill.status) == ("backfill", "ok")
         assert not faults.script, "the backfill ended before every burst was served"
-        assert restarter.done.wait(timeout=30) and restarter.restarts == 1
+        assert restarter.done.wait(timeout=30) and restarts == 1
         scenario.verify(store, database_url, account, since=START)
 
         account.random_activity(rng, 300)
@@ -95,4 +80,4 @@ def test_fault_bursts_and_a_restart_mid_sync_change_nothing(database_url: str, s
         scenario.verify(store, database_url, account, since=START)
 
     assert set(faults.injected) == set(BURST_KINDS), faults.injected
-    scenario.fault(sum(faults.injected.values()) + restarter.restarts)
+    scenario.fault(sum(faults.injected.values()) + restarts)
