@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
+from operator import itemgetter
 
 from . import catalog, history
 from .account import Account
 from .clock import DAY, month_start, to_ts, today_local
 from .history import pack_meta
-from .rows import (CUSTOMER_ATTRS, FIRST_NAMES, NONE, ORDER_ATTRS, CustomerRow, OrderRow, Strings, address_code, change,
-                   initial_value, pack_item)
+from .rows import (CUSTOMER_ATTRS, FIRST_NAMES, NONE, ORDER_ATTRS, CustomerRow, OrderRow, Strings,
+                   address_code, change, initial_value, pack_item)
 
 START = date(2024, 1, 1)
 FIXED_MONTHS = {(2024, 11): 1163, (2025, 11): 1447}
@@ -209,16 +210,17 @@ class _Builder:
     def _times(self, rng: random.Random, plan: MonthPlan, n: int, day_cw: list[float], limit: int) -> list[int]:
         """n sorted local times in the month (before `limit`), by day and hour-of-day weights."""
         r = rng.random
-        out = []
-        while len(out) < n:
+        stop = min(plan.stop, limit)
+        if stop <= plan.start:
+            return []
+        out: list[int] = []
+        while len(out) < n:  # rejection sampling: `limit` may cut the month short
             days = rng.choices(range(len(day_cw)), cum_weights=day_cw, k=n - len(out))
             hours = rng.choices(range(24), cum_weights=_HOUR_CW, k=len(days))
             for day, hour in zip(days, hours):
                 ts = plan.start + day * DAY + hour * 3600 + int(r() * 3600)
-                if ts < min(plan.stop, limit):
+                if ts < stop:
                     out.append(ts)
-            if limit <= plan.start:
-                return []
         out.sort()
         return out
 
@@ -493,11 +495,15 @@ def _assign_ids(rows: list[OrderRow] | list[CustomerRow], born: list[int]) -> li
 def _fill_log(log: history.HistoryLog, events: tuple[list[int], ...], ids: list[int]) -> None:
     """Load events into a history log in time order (ties keep generation order)."""
     ts, rows, kinds, old, new, meta = events
-    shift = max(len(ts), 1).bit_length()
-    order = [key & ((1 << shift) - 1) for key in sorted(t << shift | i for i, t in enumerate(ts))]
-    log.ts = array("q", [ts[i] for i in order])
-    log.entity = array("q", [ids[rows[i]] for i in order])
-    log.kind = array("b", [kinds[i] for i in order])
-    log.old = array("q", [old[i] for i in order])
-    log.new = array("q", [ids[new[i]] if kinds[i] == history.COMBINED else new[i] for i in order])
-    log.meta = array("q", [meta[i] for i in order])
+    if not ts:
+        return
+    order = sorted(range(len(ts)), key=ts.__getitem__)
+    take = itemgetter(*order) if len(order) > 1 else (lambda column: (column[order[0]],))
+    log.ts = array("q", take(ts))
+    log.entity = array("q", map(ids.__getitem__, take(rows)))
+    log.kind = array("b", take(kinds))
+    log.old = array("q", take(old))
+    log.new = array("q", take(new))
+    log.meta = array("q", take(meta))
+    for position in (i for i, kind in enumerate(log.kind) if kind == history.COMBINED):
+        log.new[position] = ids[log.new[position]]  # merge target: row index -> id
