@@ -115,6 +115,19 @@ class DailyOrderStat(SQLModel, table=True):
     revenue_minor: int = Field(sa_type=BigInteger)
 
 
+class OrderDayChange(SQLModel, table=True):
+    """The data version at which each day's `daily_order_stats` were last recomputed.
+
+    Lets readers keep an in-memory copy of the aggregates and refresh only the days changed since
+    the version they loaded, instead of re-reading the whole table after every sync.
+    """
+
+    __tablename__ = "order_day_changes"
+
+    day: date = Field(primary_key=True)
+    data_version: int = Field(sa_type=BigInteger, index=True)
+
+
 class DailyCustomerStat(SQLModel, table=True):
     """Live customers registered per account-local day and site (pre-aggregated)."""
 

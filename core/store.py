@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from core.models import Customer, DailyCustomerStat, DailyOrderStat, Order, StoreMeta
+from core.models import Customer, DailyCustomerStat, DailyOrderStat, Order, OrderDayChange, StoreMeta
 from core.normalize import (
     as_int,
     as_text,
@@ -191,6 +191,18 @@ def refresh_order_days(session: Session, days: Iterable[date]) -> None:
         )
         target = [DailyOrderStat.__table__.c[name] for name in ("day", *_ORDER_DIMENSIONS, "manager_id", "orders", "revenue_minor")]
         session.execute(insert(DailyOrderStat).from_select(target, source))
+        _record_changed_days(session, chunk)
+
+
+def _record_changed_days(session: Session, days: list[date]) -> None:
+    """Note in `order_day_changes` that these days' aggregates changed at the current data version."""
+    insert_of = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert_of(OrderDayChange.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day"], set_={"data_version": statement.excluded.data_version}
+    )
+    version = data_version(session)
+    session.execute(statement, [{"day": day, "data_version": version} for day in days])
 
 
 def refresh_customer_days(session: Session, days: Iterable[date]) -> None:
