@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from core.analytics import Analytics, FilterError, NotSyncedError
 from core.config import load_settings
 from core.db import init_db, make_engine, session_for
-from core.models import SyncState
+from core.models import Order, SyncState
+from core.store import bump_data_version, mark_removed, refresh_order_days
 from core.sync_windows import BackfillCursor
 from tests.conftest import new_database_url
 from tests.support.sample_orders import NOW, SYNCED_AT_UTC, load_sample
@@ -295,3 +296,16 @@ def test_while_the_backfill_runs_only_finished_windows_are_answered(sample: Engi
     assert analytics.count_orders("2025-10").count == 0  # window 11 (October 2025) is finished
     with pytest.raises(NotSyncedError, match="backfill"):
         analytics.count_orders("2025-11")  # window 12 is still being paged
+
+
+def test_moved_and_deleted_orders_update_every_month_they_touch(sample: Engine) -> None:
+    analytics = analytics_for(sample)
+    assert (analytics.count_orders("2024-11").count, analytics.count_orders("2025-11").count) == (2, 4)
+    moved = {"id": 7, "createdAt": "2024-11-20 08:00:00", "status": "complete", "totalSumm": 1000.99}
+    write_orders(sample, [moved], bump=False)
+    with session_for(sample) as session:
+        refresh_order_days(session, mark_removed(session, Order, [4]))
+        bump_data_version(session)
+        session.commit()
+    assert (analytics.count_orders("2024-11").count, analytics.count_orders("2025-11").count) == (3, 2)
+    assert analytics.breakdown("2024-11", "status").total == 3

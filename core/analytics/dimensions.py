@@ -91,7 +91,7 @@ def custom_values(value: Any) -> list[str]:
 class Catalogue:
     """Reference labels of one data version, plus cached look-ups of codes present in the store."""
 
-    def __init__(self, engine: Engine, items: list[ReferenceItem]) -> None:
+    def __init__(self, engine: Engine, items: list[Any]) -> None:
         self._engine = engine
         self._labels: dict[str, dict[str, str]] = {}
         self.status_group_of: dict[str, str] = {}
@@ -106,14 +106,21 @@ class Catalogue:
                     item.code, item.name, str(extra.get("type") or ""), item.parent or extra.get("dictionary")
                 )
         self._presence: dict[tuple[str, str], bool] = {}
+        self._custom_present: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, engine: Engine) -> "Catalogue":
         """Read every reference item."""
+        columns = (ReferenceItem.kind, ReferenceItem.code, ReferenceItem.name, ReferenceItem.parent, ReferenceItem.extra)
         with engine.connect() as connection:
-            rows = connection.execute(select(ReferenceItem)).all()
-        return cls(engine, [ReferenceItem.model_validate(row._mapping) for row in rows])
+            return cls(engine, connection.execute(select(*columns)).all())
+
+    def forget_store_lookups(self) -> None:
+        """Drop the cached answers about which codes the store holds (the data changed)."""
+        with self._lock:
+            self._presence.clear()
+            self._custom_present.clear()
 
     # Labels ------------------------------------------------------------------------------------------
     def label(self, dimension: str, key: str) -> str:
@@ -224,15 +231,14 @@ class Catalogue:
 
     def _check_custom_values(self, code: str, values: list[str]) -> None:
         definition = self.custom_fields.get(code)
-        if definition and definition.dictionary:
-            elements = self.reference_codes(f"dictionary:{definition.dictionary}")
-            present = self._present_custom_values(code)
-            self._require_known(f"custom_fields.{code}", values, lambda v: v in elements or v in present,
-                                lambda: elements | {v: v for v in present})
+        elements = self.reference_codes(f"dictionary:{definition.dictionary}") if definition and definition.dictionary else {}
+        if definition and definition.type == "boolean":
+            elements = {"true": "Yes", "false": "No"}
+        if all(value in elements for value in values):
             return
         present = self._present_custom_values(code)
-        self._require_known(f"custom_fields.{code}", values, lambda v: v in present,
-                            lambda: {v: self.custom_label(code, v) for v in present})
+        self._require_known(f"custom_fields.{code}", values, lambda v: v in elements or v in present,
+                            lambda: elements | {v: self.custom_label(code, v) for v in present})
 
     # Store look-ups (cached for this data version) ---------------------------------------------------
     def _present(self, dimension: str, value: str) -> bool:
@@ -257,10 +263,16 @@ class Catalogue:
             return connection.execute(select(Order.id).where(expression.isnot(None)).limit(1)).first() is not None
 
     def _present_custom_values(self, code: str) -> set[str]:
+        with self._lock:
+            if code in self._custom_present:
+                return self._custom_present[code]
         expression = custom_field(code, self._engine.dialect.name)
         with self._engine.connect() as connection:
             rows = connection.execute(select(expression).where(expression.isnot(None)).distinct()).scalars()
-            return {value for raw in rows for value in custom_values(raw)}
+            values = {value for raw in rows for value in custom_values(raw)}
+        with self._lock:
+            self._custom_present[code] = values
+        return values
 
     def _custom_codes_text(self) -> str:
         return ", ".join(sorted(self.custom_fields)) or "none defined"

@@ -13,7 +13,7 @@ from core.analytics.context import Context
 from core.analytics.dimensions import STATS_COLUMNS, custom_field, custom_values
 from core.analytics.reader import FactReader
 from core.filters import DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters
-from core.models import Customer, DailyCustomerStat, DailyOrderStat, Order, SyncRun, SyncState
+from core.models import DailyCustomerStat, Order, SyncRun, SyncState
 
 _FILTER_OF = {dimension: name for name, dimension in FILTER_DIMENSIONS.items()}
 _REFERENCE_KINDS = ("status", "status_group", "order_type", "order_method", "site")
@@ -22,20 +22,14 @@ RECENT_RUNS = 10
 
 def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
     """Every dimension with its values (reference codes and values found in the store), labels and counts."""
-    stats = DailyOrderStat.__table__
-    columns = sorted(set(STATS_COLUMNS.values()))
-    with reader.engine.connect() as connection:
-        rows = connection.execute(
-            select(*[stats.c[c] for c in columns], func.sum(stats.c.orders)).group_by(*[stats.c[c] for c in columns])
-        ).all()
-    frame = pl.DataFrame([tuple(row) for row in rows], schema={**{c: pl.Utf8 for c in columns}, "orders": pl.Int64},
-                         orient="row")
-    frame = frame.with_columns(pl.col("status").replace_strict(context.catalogue.status_group_of, default="",
-                                                               return_dtype=pl.Utf8).alias("status_group"))
+    frame = reader.all_stats(context).with_columns(
+        pl.col("status").cast(pl.Utf8).replace_strict(context.catalogue.status_group_of, default="",
+                                                      return_dtype=pl.Utf8).alias("status_group"))
     dimensions = []
     for dimension in DIMENSIONS:
         column = "status_group" if dimension == "status_group" else STATS_COLUMNS[dimension]
-        counts = Counter(dict(frame.group_by(column).agg(pl.col("orders").sum()).iter_rows()))
+        grouped = frame.group_by(column).agg(pl.col("orders").sum()).with_columns(pl.col(column).cast(pl.Utf8))
+        counts = Counter(dict(grouped.iter_rows()))
         if dimension in _REFERENCE_KINDS:
             for code in context.catalogue.reference_codes(dimension):
                 counts.setdefault(code, 0)
@@ -96,12 +90,11 @@ def count_new_customers(reader: FactReader, context: Context, text: str, filters
 def sync_status(reader: FactReader, context: Context) -> a.SyncStatusAnswer:
     """Store health: freshness, sizes, order time range, stream cursors, errors and recent runs."""
     live_orders = Order.is_deleted.is_(False)
+    orders = int(reader.all_stats(context)["orders"].sum())
     with reader.engine.connect() as connection:
-        orders, earliest, latest = connection.execute(
-            select(func.count(), func.min(Order.created_at), func.max(Order.created_at)).where(live_orders)
-        ).one()
-        customers = connection.execute(
-            select(func.count()).select_from(Customer).where(Customer.is_deleted.is_(False))).scalar_one()
+        earliest = connection.execute(select(func.min(Order.created_at)).where(live_orders)).scalar()
+        latest = connection.execute(select(func.max(Order.created_at)).where(live_orders)).scalar()
+        customers = connection.execute(select(func.coalesce(func.sum(DailyCustomerStat.customers), 0))).scalar_one()
         streams = [a.StreamStatus(stream=s.stream, backfill_done=bool(s.backfill_done),
                                   history_since_id=s.history_since_id, last_success_at=s.last_success_at,
                                   last_error=s.last_error, last_error_at=s.last_error_at,
@@ -116,6 +109,6 @@ def sync_status(reader: FactReader, context: Context) -> a.SyncStatusAnswer:
     return a.SyncStatusAnswer(
         data_as_of=context.state.data_as_of(), last_sync_at_utc=context.state.last_sync_at, lag_seconds=None,
         timezone=context.state.timezone, currency=context.state.currency, data_version=context.state.data_version,
-        orders_stored=orders, customers_stored=customers, earliest_order=earliest, latest_order=latest,
+        orders_stored=orders, customers_stored=int(customers), earliest_order=earliest, latest_order=latest,
         streams=streams, last_error=max(errors)[1] if errors else None, recent_runs=runs,
     )

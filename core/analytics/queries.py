@@ -1,8 +1,9 @@
 """Reading order facts as small Polars frames.
 
-Whole local days come from the pre-aggregated `daily_order_stats`; the raw `orders` table is read only
-where it must be: custom fields (not pre-aggregated) and partial days (an elapsed-time cut). Filters go
-into the SQL WHERE and grouping into the SQL GROUP BY, so Polars only sees aggregated rows.
+Whole local days come from the pre-aggregated `daily_order_stats` (held in memory, `core.analytics.cube`);
+the raw `orders` table is read only where it must be: custom fields (not pre-aggregated) and partial
+days (an elapsed-time cut). There, filters go into the SQL WHERE and grouping into the SQL GROUP BY,
+so Polars only sees aggregated rows.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, String, cast, func, or_, select
 
+from core.analytics.cube import StatsRows
 from core.analytics.dimensions import Scope, custom_field, custom_values
-from core.models import DailyOrderStat, Order
+from core.models import Order
 
 STATS_KEYS = ("day", "site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
 MEASURES = {"orders": pl.Int64, "revenue_minor": pl.Int64}
 
-_stats = DailyOrderStat.__table__
 _orders = Order.__table__
 
 
@@ -44,8 +45,11 @@ class FactRequest:
         return keys | MEASURES
 
 
-def read_facts(connection: Connection, request: FactRequest) -> pl.DataFrame:
-    """One row per group with `orders` and `revenue_minor`; no rows when nothing matches."""
+def read_facts(connection: Connection, stats: StatsRows, request: FactRequest) -> pl.DataFrame:
+    """One row per group with `orders` and `revenue_minor`; no rows when nothing matches.
+
+    `stats` reads the in-memory `daily_order_stats` (see `core.analytics.cube`), used for whole days.
+    """
     if request.start >= request.end:
         return pl.DataFrame(schema=request.schema())
     if request.scope.needs_orders or request.custom:
@@ -54,7 +58,7 @@ def read_facts(connection: Connection, request: FactRequest) -> pl.DataFrame:
     end_whole_day = _floor_day(request.end)
     if first_whole_day >= end_whole_day:
         return _from_orders(connection, request, request.start, request.end)
-    frames = [_from_stats(connection, request, first_whole_day, end_whole_day)]
+    frames = [_from_stats(stats(first_whole_day.date(), end_whole_day.date()), request)]
     if request.start < first_whole_day:
         frames.append(_from_orders(connection, request, request.start, first_whole_day))
     if end_whole_day < request.end:
@@ -69,21 +73,14 @@ def totals(frame: pl.DataFrame) -> tuple[int, int]:
     return int(frame["orders"].sum()), int(frame["revenue_minor"].sum())
 
 
-def _from_stats(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
-    keys = [_stats.c[column] for column in request.columns]
-    statement = select(
-        *keys,
-        func.coalesce(func.sum(_stats.c.orders), 0).label("orders"),
-        func.coalesce(func.sum(_stats.c.revenue_minor), 0).label("revenue_minor"),
-    ).where(_stats.c.day >= start.date(), _stats.c.day < end.date())
-    for column, values in request.scope.columns.items():
-        statement = statement.where(_stats.c[column].in_(sorted(values)))
-    if keys:
-        statement = statement.group_by(*keys)
-    rows = connection.execute(statement).all()
-    if not keys and rows and rows[0].orders == 0:
-        rows = []
-    return pl.DataFrame([tuple(row) for row in rows], schema=request.schema(), orient="row")
+def _from_stats(rows: pl.DataFrame, request: FactRequest) -> pl.DataFrame:
+    conditions = [pl.col(column).is_in(sorted(values)) for column, values in request.scope.columns.items()]
+    selected = rows.filter(*conditions) if conditions else rows
+    measures = [pl.col("orders").sum(), pl.col("revenue_minor").sum()]
+    if not request.columns:
+        return selected.select(measures).filter(pl.col("orders") > 0)
+    grouped = selected.group_by(list(request.columns)).agg(measures)
+    return grouped.select([pl.col(name).cast(kind) for name, kind in request.schema().items()])
 
 
 def _order_key(column: str):  # type: ignore[no-untyped-def]

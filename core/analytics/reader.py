@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from core.analytics.answers import Source
 from core.analytics.context import Context
+from core.analytics.cube import StatsCube, StatsRows
 from core.analytics.dimensions import STATS_COLUMNS, Scope
 from core.analytics.queries import FactRequest, read_facts, totals
 from core.fallback import ApiCounter, ApiQuery, NotSyncedError
@@ -34,6 +35,15 @@ class FactReader:
     def __init__(self, engine: Engine, api: ApiCounter | None) -> None:
         self.engine = engine
         self.api = api
+        self.cube = StatsCube(engine)
+
+    def stats(self, context: Context) -> StatsRows:
+        """A reader of the in-memory `daily_order_stats` at the context's data version."""
+        return self.cube.at(context.state.data_version)
+
+    def all_stats(self, context: Context) -> pl.DataFrame:
+        """Every row of the in-memory `daily_order_stats` at the context's data version."""
+        return self.cube.everything(context.state.data_version)
 
     def totals(self, context: Context, ranges: list[tuple[datetime, datetime]], scope: Scope,
                names: list[str]) -> tuple[list[tuple[int, int | None]], Source, str]:
@@ -43,7 +53,7 @@ class FactReader:
         with self.engine.connect() as connection:
             for index, (start, end) in enumerate(ranges):
                 if gaps[index] is None:
-                    results[index] = totals(read_facts(connection, FactRequest(start, end, scope)))
+                    results[index] = totals(read_facts(connection, self.stats(context), FactRequest(start, end, scope)))
         missing = [index for index, gap in enumerate(gaps) if gap is not None]
         if not missing:
             return results, "store", context.store_detail()
@@ -83,7 +93,7 @@ class FactReader:
                 columns.append(STATS_COLUMNS[dimension])
         request = FactRequest(start, end, scope, tuple(columns), tuple(customs))
         with self.engine.connect() as connection:
-            frame = read_facts(connection, request)
+            frame = read_facts(connection, self.stats(context), request)
         keys = [_key_expression(context, dimension, customs).alias(key_column(index))
                 for index, dimension in enumerate(dimensions)]
         group = ([pl.col(DAY)] if by_day else []) + keys

@@ -50,7 +50,7 @@ class Analytics:
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._cache = AnswerCache(self.settings.cache_ttl_seconds)
         self._lock = threading.Lock()
-        self._versioned: tuple[tuple[Any, ...], Catalogue, Coverage] | None = None
+        self._versioned: tuple[tuple[Any, ...], Catalogue, Coverage, tuple[Any, ...]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "Analytics":
@@ -147,10 +147,14 @@ class Analytics:
         return self._cache.get_or_compute(key, state.version, lambda: compute(self._context(state, now_local)))
 
     def _context(self, state: StoreState, now_local: datetime) -> Context:
+        """Reference data (reloaded when refreshed) and coverage (re-read on every new version)."""
         with self._lock:
             cached = self._versioned
         if cached is None or cached[0] != state.version:
-            cached = (state.version, Catalogue.load(self.engine), self._coverage(state))
+            reference_key = (state.reference_refreshed_at, state.data_version if state.reference_refreshed_at is None else 0)
+            catalogue = cached[1] if cached is not None and cached[3] == reference_key else Catalogue.load(self.engine)
+            catalogue.forget_store_lookups()
+            cached = (state.version, catalogue, self._coverage(state), reference_key)
             with self._lock:
                 self._versioned = cached
         return Context(state, now_local, cached[1], cached[2])
