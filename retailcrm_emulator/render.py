@@ -92,8 +92,7 @@ def customer_dict(row: CustomerRow, strings: Strings) -> dict[str, Any]:
     return out
 
 
-def _items(row: OrderRow) -> list[dict[str, Any]]:
-    created = fmt(row.created)
+def _items(row: OrderRow, created: str) -> list[dict[str, Any]]:
     out = []
     for position, item in enumerate(row.items):
         product, quantity = unpack_item(item)
@@ -113,7 +112,7 @@ def _items(row: OrderRow) -> list[dict[str, Any]]:
     return out
 
 
-def _payments(row: OrderRow, total: int, as_list: bool) -> dict[str, Any] | list[Any]:
+def _payments(row: OrderRow, total: int, created: str, as_list: bool) -> dict[str, Any] | list[Any]:
     payment_type, paid = divmod(row.pay, 2)
     payment: dict[str, Any] = {
         "id": row.id * 2 + 1,
@@ -122,7 +121,7 @@ def _payments(row: OrderRow, total: int, as_list: bool) -> dict[str, Any] | list
         "amount": money(total),
     }
     if paid:
-        payment["paidAt"] = fmt(row.created)
+        payment["paidAt"] = created
     return [payment] if as_list else {str(payment["id"]): payment}
 
 
@@ -130,6 +129,7 @@ def order_dict(row: OrderRow, customer: CustomerRow, strings: Strings, *,
                payments_as_list: bool = False) -> dict[str, Any]:
     """An order as /orders gives it (personal data included, as on the real API)."""
     summ, total = order_totals(row)
+    created = fmt(row.created)
     paid = row.pay != NONE and row.pay % 2 == 1
     first, last = FIRST_NAMES[customer.first], last_name(customer)
     out: dict[str, Any] = {"slug": row.id, "id": row.id, "number": row.number}
@@ -140,8 +140,8 @@ def order_dict(row: OrderRow, customer: CustomerRow, strings: Strings, *,
         "orderMethod": catalog.ORDER_METHODS[row.method][0],
         "privilegeType": "none",
         "countryIso": "RU",
-        "createdAt": fmt(row.created),
-        "statusUpdatedAt": fmt(row.status_upd),
+        "createdAt": created,
+        "statusUpdatedAt": created if row.status_upd == row.created else fmt(row.status_upd),
         "summ": money(summ),
         "totalSumm": money(total),
         "prepaySum": money(total if paid else 0),
@@ -174,9 +174,9 @@ def order_dict(row: OrderRow, customer: CustomerRow, strings: Strings, *,
     out["delivery"] = delivery
     out["site"] = catalog.SITES[row.site][0]
     out["status"] = catalog.STATUSES[row.status][0]
-    out["items"] = _items(row)
+    out["items"] = _items(row, created)
     if row.pay != NONE:
-        out["payments"] = _payments(row, total, payments_as_list)
+        out["payments"] = _payments(row, total, created, payments_as_list)
     out["fromApi"] = row.method in (0, 2, 3)
     out["shipped"] = False
     out["currency"] = catalog.CURRENCY
