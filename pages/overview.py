@@ -1,5 +1,7 @@
 """Overview: this month, last month and this year against a year earlier; the 24-month trend."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from core.dashboard import format as fmt
@@ -7,14 +9,15 @@ from core.dashboard.charts import trend_figure
 from core.dashboard.choices import Choices
 from core.dashboard.comparison import Comparison, comparison_of
 from core.dashboard.data import Store
-from core.dashboard.ranges import KpiPair, kpi_pairs, trend_period
+from core.dashboard.ranges import KpiPair, drill_period, kpi_pairs, trend_period
 from core.dashboard.session import current_view
+from core.dashboard.state import ViewState
 from core.dashboard.widgets import (account_today, ask, dashboard_page, filters_caption, filters_panel,
                                     require_orders)
 
 
-def kpi_tile(pair: KpiPair, figures: Comparison) -> None:
-    """Registrations and revenue of one period against the same period a year earlier."""
+def kpi_tile(pair: KpiPair, figures: Comparison, view: ViewState) -> None:
+    """Registrations and revenue of one period against the same period a year earlier, with a link to its orders."""
     with st.container(border=True):
         st.markdown(f"**{pair.title}**")
         st.caption(figures.ranges() + (" (same elapsed time)" if figures.is_cut else ""))
@@ -27,6 +30,9 @@ def kpi_tile(pair: KpiPair, figures: Comparison) -> None:
         st.metric("Revenue", fmt.money(figures.revenue_b, figures.currency), delta=revenue_delta,
                   help=f"{figures.range_a}: {fmt.money(figures.revenue_a, figures.currency)}")
         st.caption(f"A year earlier: {fmt.money(figures.revenue_a, figures.currency)}")
+        target = replace(view, period=drill_period(figures.period_b), search="")
+        st.page_link("pages/orders.py", label=f"Open these {fmt.count(figures.count_b)} orders",
+                      query_params=target.to_query(), icon=":material/open_in_new:")
 
 
 def render(store: Store) -> None:
@@ -40,7 +46,7 @@ def render(store: Store) -> None:
     for column, pair in zip(st.columns(3), kpi_pairs(today)):
         answer = ask(lambda pair=pair: store.compare_periods(pair.previous, pair.current, filters))
         with column:
-            kpi_tile(pair, comparison_of(answer))
+            kpi_tile(pair, comparison_of(answer), view)
     trend = ask(lambda: store.orders_timeseries(trend_period(today), "month", filters))
     if trend.total == 0:
         st.info("No orders in the last 24 months for these filters.")

@@ -25,7 +25,7 @@ from core.db import init_db, make_engine
 from core.periods import local_now
 from retailcrm_emulator import generate
 from tests.conftest import new_database_url
-from tests.support.store_loader import load_account
+from tests.support.store_loader import load_account, write_orders
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("pages/overview.py", "pages/compare.py", "pages/breakdown.py", "pages/orders.py", "pages/sync_health.py")
@@ -34,12 +34,19 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite store holding the whole demo account (scale 1.0), filled once per test session."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    engine = make_engine(url)
-    init_db(engine)
-    load_account(engine, generate(42, scale=1.0))
-    engine.dispose()
+    """A SQLite store holding the whole demo account (scale 1.0), filled once per test session.
+
+    Other dashboard test modules import this fixture; the store is built only once however many do.
+    """
+    folder = tmp_path_factory.getbasetemp() / "dashboard-demo"
+    url = f"sqlite:///{folder / 'demo.db'}"
+    if not (folder / "ready").exists():
+        folder.mkdir(exist_ok=True)
+        engine = make_engine(url)
+        init_db(engine)
+        load_account(engine, generate(42, scale=1.0))
+        engine.dispose()
+        (folder / "ready").touch()
     return url
 
 
@@ -221,6 +228,8 @@ def test_overview_tiles_are_the_core_comparisons(demo_store: str, monkeypatch: p
         assert tile.value == fmt.count(figures.count_b)
         assert tile.delta == fmt.change(figures.delta, figures.delta_pct)
         assert any(item.value.startswith(figures.ranges()) for item in app.caption)
+    tile_links = [query["p"][0] for label, query in links(app) if label.startswith("Open these")]
+    assert tile_links[1] == kpi_pairs(today)[1].current and tile_links[2].startswith(f"{today.year}-01-01..")
     trend = app.get("plotly_chart")[0]
     bars = json.loads(trend.proto.spec)["data"][0]["y"]
     assert len(bars) == 24 and bars[-2] == analytics.count_orders(kpi_pairs(today)[1].current).count
@@ -293,3 +302,19 @@ def test_postgresql_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         app = open_app(url, monkeypatch, "pages/compare.py")
         assert metric(app, "Nov 2025 · registrations").value == fmt.count(answer.b.count)
         assert metric(app, "Nov 2024 · registrations").value == fmt.count(answer.a.count)
+
+
+def test_a_committed_sync_shows_up_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    load_account(engine, generate(42, scale=0.05))
+    app = open_app(url, monkeypatch, "pages/compare.py")
+    before = core(url).count_orders("2025-11").count
+    assert metric(app, "Nov 2025 · registrations").value == fmt.count(before)
+    write_orders(engine, [{"id": 10**9, "number": "NEW1", "createdAt": "2025-11-15 12:00:00", "status": "new",
+                           "site": "main-store", "totalSumm": 100}])
+    app.run()
+    assert_clean(app)
+    assert metric(app, "Nov 2025 · registrations").value == fmt.count(before + 1)
+    engine.dispose()

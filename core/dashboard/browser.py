@@ -95,11 +95,16 @@ def launch_chromium(playwright):  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
-def new_page(browser, *, width: int = 1400, height: int = 1000, downloads: bool = False):  # type: ignore[no-untyped-def]
-    """A page that records script-state changes (see `wait_rerun`)."""
+def new_context(browser, *, width: int = 1400, height: int = 1000, downloads: bool = False):  # type: ignore[no-untyped-def]
+    """A browser profile (own cookies and HTTP cache) whose pages record script-state changes (see `wait_rerun`)."""
     context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=downloads)
     context.add_init_script(STATE_RECORDER_JS)
-    return context.new_page()
+    return context
+
+
+def new_page(browser, **options):  # type: ignore[no-untyped-def]
+    """A page in a fresh profile: a new Streamlit session with nothing cached in the browser."""
+    return new_context(browser, **options).new_page()
 
 
 def wait_rendered(page, timeout_ms: float = 60_000) -> None:  # type: ignore[no-untyped-def]

@@ -41,7 +41,7 @@ def trend_figure(series: TimeseriesAnswer, today: date) -> go.Figure:
     figure.update_layout(
         **_LAYOUT,
         yaxis={"title": "Orders", "tickformat": ",", "rangemode": "tozero"},
-        yaxis2={"title": f"Revenue, {sign}", "overlaying": "y", "side": "right", "tickformat": ",.0f",
+        yaxis2={"title": f"Revenue, {sign}", "overlaying": "y", "side": "right", "tickformat": "~s", "tickmode": "auto",
                 "rangemode": "tozero", "showgrid": False},
         xaxis={"type": "category"},
     )

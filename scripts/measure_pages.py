@@ -1,0 +1,133 @@
+"""Measure the dashboard as a manager feels it: first render and interaction times per page, in chromium.
+
+    DATABASE_URL=sqlite:///data/demo.db python scripts/measure_pages.py [--runs 3] [--json out.json]
+
+Starts `streamlit run app.py` against the store, then for every page: the first render right after
+the server started in a fresh browser profile (cold: the core answers are computed and the browser
+loads the app's scripts), the first render of a new session in a browser that has been there before
+(warm: answers from the server's cache, scripts from the browser's) and, where the page has them,
+interactions (the time from the click to the rerun drawn). A page counts as drawn when its script stopped, no skeleton is left
+and every chart has drawn (see core.dashboard.browser). Targets: render < 2 s, interaction < 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from core.config import load_settings  # noqa: E402
+from core.dashboard.browser import (PAGE_PATHS, launch_chromium, mark, new_context, streamlit_server,  # noqa: E402
+                                    wait_rendered, wait_rerun)
+
+RENDER_TARGET_S = 2.0
+INTERACTION_TARGET_S = 0.5
+
+
+def _pick(page: Page, label: str | int, option: str) -> Callable[[], None]:
+    """Choose `option` in the selectbox labelled `label` (or the `label`-th selectbox of the page)."""
+    def act() -> None:
+        boxes = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']")
+        (boxes.nth(label) if isinstance(label, int) else boxes.filter(has_text=label).first).click()
+        page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=True).click()
+    return act
+
+
+def _toggle(page: Page, label: str) -> Callable[[], None]:
+    return lambda: page.locator("[data-testid='stCheckbox']").filter(has_text=label).first.click()
+
+
+def _search(page: Page, text: str) -> Callable[[], None]:
+    def act() -> None:
+        box = page.get_by_role("textbox", name="Order number")
+        box.fill(text)
+        box.press("Enter")
+    return act
+
+
+def interactions(name: str, page: Page) -> list[tuple[str, Callable[[], None]]]:
+    """The interactions measured on a page (each causes one rerun)."""
+    if name == "compare":
+        return [("compare by site", _pick(page, "Compare by", "Site (store)")),
+                ("align weekdays", _toggle(page, "Align weekdays")),
+                ("previous month", _pick(page, 0, "Oct 2024"))]
+    if name == "breakdown":
+        return [("group by city", _pick(page, "Group by", "Delivery city")),
+                ("then by site", _pick(page, "Then by", "Site (store)"))]
+    if name == "orders":
+        return [("search a number", _search(page, "1A")), ("clear the search", _search(page, ""))]
+    return []
+
+
+def render_time(page: Page, url: str) -> float:
+    """Seconds from navigation to the page fully drawn."""
+    started = time.perf_counter()
+    page.goto(url)
+    wait_rendered(page)
+    return time.perf_counter() - started
+
+
+def measure(database_url: str, runs: int) -> dict[str, dict[str, object]]:
+    """Every page's cold and warm first render and its interactions, in seconds."""
+    results: dict[str, dict[str, object]] = {}
+    with streamlit_server(database_url) as base, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for name, path in PAGE_PATHS.items():
+            profile = new_context(browser)
+            cold_page = profile.new_page()
+            cold = render_time(cold_page, base + path)
+            cold_page.close()
+            warm: list[float] = []
+            timings: dict[str, list[float]] = {}
+            for _ in range(runs):
+                page = profile.new_page()
+                warm.append(render_time(page, base + path))
+                for label, act in interactions(name, page):
+                    since = mark(page)
+                    act()
+                    timings.setdefault(label, []).append(wait_rerun(page, since) / 1000)
+                page.close()
+            profile.close()
+            results[name] = {"cold_first_render": cold, "warm_first_render": statistics.median(warm),
+                             "interactions": {label: statistics.median(values) for label, values in timings.items()}}
+        browser.close()
+    return results
+
+
+def report(results: dict[str, dict[str, object]]) -> str:
+    """A Markdown table of the results, with the targets."""
+    lines = [f"| page | first render, cold (s) | first render, new session (s) | interactions (s) |",
+             "| --- | ---: | ---: | --- |"]
+    for name, result in results.items():
+        steps = ", ".join(f"{label} {seconds:.2f}" for label, seconds in result["interactions"].items()) or "—"  # type: ignore[union-attr]
+        lines.append(f"| {name} | {result['cold_first_render']:.2f} | {result['warm_first_render']:.2f} | {steps} |")
+    lines.append(f"\nTargets: first render < {RENDER_TARGET_S:g} s, interaction < {INTERACTION_TARGET_S:g} s.")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: DATABASE_URL (or the configured store)")
+    parser.add_argument("--runs", type=int, default=3, help="new sessions per page (the median is reported)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    arguments = parser.parse_args()
+    database_url = arguments.database_url or os.environ.get("DATABASE_URL") or load_settings().database_url
+    results = measure(database_url, max(arguments.runs, 1))
+    print(report(results))
+    if arguments.json:
+        arguments.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
