@@ -141,6 +141,8 @@ def filters(draw: st.DrawFn) -> dict[str, Any]:
             custom["registration_method"] = draw(st.sampled_from(["*", *catalog.REGISTRATION_METHODS]))
         if draw(st.booleans()):
             custom["gift_wrap"] = "*"
+        if draw(st.integers(0, 3)) == 0:
+            custom["adress_client"] = "*"  # free text: read from the orders table, not from memory
         if custom:
             chosen["custom_fields"] = custom
     return chosen

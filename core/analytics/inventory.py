@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import polars as pl
 from sqlalchemy import func, select
 
 from core.analytics import answers as a
 from core.analytics.context import Context
-from core.analytics.dimensions import STATS_COLUMNS, custom_field, custom_values
+from core.analytics.cube import custom_column
+from core.analytics.dimensions import STATS_COLUMNS
 from core.analytics.reader import FactReader
 from core.filters import DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters
 from core.models import DailyCustomerStat, Order, SyncRun, SyncState
@@ -41,20 +41,13 @@ def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
 def _custom_dimensions(reader: FactReader, context: Context) -> list[a.DimensionInfo]:
     """Custom fields; values are listed for dictionaries and booleans only (free text may be personal)."""
     codes = context.catalogue.enumerable_custom_fields()
-    rows: list[Any] = []
-    if codes:
-        fields = [custom_field(code, reader.engine.dialect.name) for code in codes]
-        with reader.engine.connect() as connection:
-            rows = connection.execute(
-                select(*fields, func.count()).where(Order.is_deleted.is_(False)).group_by(*fields)
-            ).all()
+    orders = reader.all_orders(context)
     infos = [_info(context, f"custom:{code}", f"custom_fields.{code}", Counter())
              for code in sorted(set(context.catalogue.custom_fields) - set(codes))]
-    for index, code in enumerate(codes):
-        counts: Counter[str] = Counter()
-        for row in rows:
-            for value in custom_values(row[index]) or [""]:
-                counts[value] += row[-1]
+    for code in codes:
+        column = custom_column(code)
+        values = orders.select(pl.col(column).explode(empty_as_null=True).fill_null("")).group_by(column).len()
+        counts: Counter[str] = Counter(dict(values.iter_rows()))
         dictionary = context.catalogue.custom_fields[code].dictionary
         for element in context.catalogue.reference_codes(f"dictionary:{dictionary}") if dictionary else {}:
             counts.setdefault(element, 0)

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, String, cast, func, or_, select
 
-from core.analytics.cube import StatsRows
+from core.analytics.cube import DayRows, custom_column
 from core.analytics.dimensions import Scope, custom_field, custom_values
 from core.models import Order
 
@@ -45,20 +45,24 @@ class FactRequest:
         return keys | MEASURES
 
 
-def read_facts(connection: Connection, stats: StatsRows, request: FactRequest) -> pl.DataFrame:
+def read_facts(connection: Connection, request: FactRequest, stats: DayRows, orders: DayRows | None) -> pl.DataFrame:
     """One row per group with `orders` and `revenue_minor`; no rows when nothing matches.
 
-    `stats` reads the in-memory `daily_order_stats` (see `core.analytics.cube`), used for whole days.
+    Whole days come from memory (see `core.analytics.cube`): `stats` (the daily aggregates) or, for
+    questions on custom fields, `orders` (one row per order; None when the fields are not held in
+    memory, and then the orders table is read). Partial days always come from the orders table.
     """
     if request.start >= request.end:
         return pl.DataFrame(schema=request.schema())
-    if request.scope.needs_orders or request.custom:
+    needs_orders = request.scope.needs_orders or bool(request.custom)
+    if needs_orders and orders is None:
         return _from_orders(connection, request, request.start, request.end)
     first_whole_day = _ceil_day(request.start)
     end_whole_day = _floor_day(request.end)
     if first_whole_day >= end_whole_day:
         return _from_orders(connection, request, request.start, request.end)
-    frames = [_from_stats(stats(first_whole_day.date(), end_whole_day.date()), request)]
+    rows = (orders if needs_orders and orders is not None else stats)(first_whole_day.date(), end_whole_day.date())
+    frames = [_from_memory(rows, request)]
     if request.start < first_whole_day:
         frames.append(_from_orders(connection, request, request.start, first_whole_day))
     if end_whole_day < request.end:
@@ -73,13 +77,22 @@ def totals(frame: pl.DataFrame) -> tuple[int, int]:
     return int(frame["orders"].sum()), int(frame["revenue_minor"].sum())
 
 
-def _from_stats(rows: pl.DataFrame, request: FactRequest) -> pl.DataFrame:
+def _from_memory(rows: pl.DataFrame, request: FactRequest) -> pl.DataFrame:
     conditions = [pl.col(column).is_in(sorted(values)) for column, values in request.scope.columns.items()]
+    for code, allowed in request.scope.custom.items():
+        values = pl.col(custom_column(code))
+        conditions.append(values.list.len() > 0 if allowed is None
+                          else values.list.eval(pl.element().is_in(sorted(allowed))).list.any())
     selected = rows.filter(*conditions) if conditions else rows
+    for index, code in enumerate(request.custom):
+        # an order counts under each of its values; an empty list becomes one "" row: "(not set)"
+        selected = selected.with_columns(pl.col(custom_column(code)).alias(f"custom_{index}")).explode(
+            f"custom_{index}", empty_as_null=True).with_columns(pl.col(f"custom_{index}").fill_null(""))
     measures = [pl.col("orders").sum(), pl.col("revenue_minor").sum()]
-    if not request.columns:
+    keys = [name for name in request.schema() if name not in MEASURES]
+    if not keys:
         return selected.select(measures).filter(pl.col("orders") > 0)
-    grouped = selected.group_by(list(request.columns)).agg(measures)
+    grouped = selected.group_by(keys).agg(measures)
     return grouped.select([pl.col(name).cast(kind) for name, kind in request.schema().items()])
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from core.analytics.answers import Source
 from core.analytics.context import Context
-from core.analytics.cube import StatsCube, StatsRows
+from core.analytics.cube import STATS_SCHEMA, DayFrames, order_reader, order_schema, read_stats
 from core.analytics.dimensions import STATS_COLUMNS, Scope
 from core.analytics.queries import FactRequest, read_facts, totals
 from core.fallback import ApiCounter, ApiQuery, NotSyncedError
@@ -35,15 +36,36 @@ class FactReader:
     def __init__(self, engine: Engine, api: ApiCounter | None) -> None:
         self.engine = engine
         self.api = api
-        self.cube = StatsCube(engine)
-
-    def stats(self, context: Context) -> StatsRows:
-        """A reader of the in-memory `daily_order_stats` at the context's data version."""
-        return self.cube.at(context.state.data_version)
+        self._stats = DayFrames(engine, read_stats, STATS_SCHEMA)
+        self._orders: tuple[tuple[str, ...], DayFrames] | None = None
+        self._lock = threading.Lock()
 
     def all_stats(self, context: Context) -> pl.DataFrame:
         """Every row of the in-memory `daily_order_stats` at the context's data version."""
-        return self.cube.everything(context.state.data_version)
+        return self._stats.everything(context.state.data_version)
+
+    def facts(self, connection: Connection, context: Context, request: FactRequest) -> pl.DataFrame:
+        """`read_facts` with the in-memory copies at the context's version (custom fields loaded on first use)."""
+        version = context.state.data_version
+        codes = set(request.custom) | set(request.scope.custom)
+        orders = self._order_frames(context, codes)
+        return read_facts(connection, request, self._stats.at(version),
+                          orders.at(version) if orders is not None else None)
+
+    def _order_frames(self, context: Context, codes: set[str]) -> DayFrames | None:
+        """The per-order frames when every custom field asked about is enumerable (else None: use SQL)."""
+        enumerable = tuple(context.catalogue.enumerable_custom_fields())
+        if not codes or not codes <= set(enumerable):
+            return None
+        with self._lock:
+            if self._orders is None or self._orders[0] != enumerable:
+                self._orders = (enumerable, DayFrames(self.engine, order_reader(enumerable), order_schema(enumerable)))
+            return self._orders[1]
+
+    def all_orders(self, context: Context) -> pl.DataFrame:
+        """Every live order with its enumerable custom fields (in memory), at the context's data version."""
+        frames = self._order_frames(context, set(context.catalogue.enumerable_custom_fields()))
+        return frames.everything(context.state.data_version) if frames is not None else pl.DataFrame()
 
     def totals(self, context: Context, ranges: list[tuple[datetime, datetime]], scope: Scope,
                names: list[str]) -> tuple[list[tuple[int, int | None]], Source, str]:
@@ -53,7 +75,7 @@ class FactReader:
         with self.engine.connect() as connection:
             for index, (start, end) in enumerate(ranges):
                 if gaps[index] is None:
-                    results[index] = totals(read_facts(connection, self.stats(context), FactRequest(start, end, scope)))
+                    results[index] = totals(self.facts(connection, context, FactRequest(start, end, scope)))
         missing = [index for index, gap in enumerate(gaps) if gap is not None]
         if not missing:
             return results, "store", context.store_detail()
@@ -93,7 +115,7 @@ class FactReader:
                 columns.append(STATS_COLUMNS[dimension])
         request = FactRequest(start, end, scope, tuple(columns), tuple(customs))
         with self.engine.connect() as connection:
-            frame = read_facts(connection, self.stats(context), request)
+            frame = self.facts(connection, context, request)
         keys = [_key_expression(context, dimension, customs).alias(key_column(index))
                 for index, dimension in enumerate(dimensions)]
         group = ([pl.col(DAY)] if by_day else []) + keys
