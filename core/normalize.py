@@ -22,6 +22,11 @@ def parse_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if len(text) == 19 and text[10] == " " and text[4] == "-" and text[13] == ":":
+        try:  # the usual "Y-m-d H:i:s", about 20x faster than strptime
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in (DATETIME_FORMAT, "%Y-%m-%d"):
         try:
             return datetime.strptime(text, fmt)
