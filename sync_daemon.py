@@ -37,11 +37,18 @@ LOG_PROGRESS_EVERY = 5.0
 
 
 class MaskingFormatter(logging.Formatter):
-    """Formats log records and masks the API key should any text ever contain it."""
+    """Formats log records and masks the API key should any text ever contain it.
+
+    Keys shorter than `MIN_MASKED` characters (toy keys of tests and demos) are not masked: replacing
+    every "k" of a log line would hide nothing and garble everything.
+    """
+
+    MIN_MASKED = 6
 
     def __init__(self, secret: Secret | None) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self._secret = secret.reveal() if secret else ""
+        key = secret.reveal() if secret else ""
+        self._secret = key if len(key) >= self.MIN_MASKED else ""
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

@@ -23,6 +23,7 @@ from core.models import ReferenceItem
 from core.normalize import as_int, as_text, code_of
 from core.retailcrm_client import RetailCRMClient
 from core.store import bump_data_version, store_meta, utcnow
+from core.sync_tasks import gather_all
 
 logger = logging.getLogger("retailcrm.sync")
 
@@ -113,12 +114,39 @@ class ReferenceBook:
         self._known: dict[str, set[str]] = {}
         self._dictionary_of: dict[str, dict[str, str]] = {}
         self._loaded = False
+        self._timezone: str | None = None
+        self._pending: asyncio.Future[None] | None = None
 
-    async def refresh(self) -> int:
-        """Fetch every reference book and replace the stored ones; returns the number of items."""
-        settings = await self.client.settings()  # alone first: a wrong key costs one request
+    async def refresh(self) -> None:
+        """Fetch `/settings` and every reference book and replace the stored ones."""
+        await self.start_refresh()
+        await self.settle()
+
+    async def start_refresh(self) -> None:
+        """Ask for `/settings` now (alone: a wrong key costs one request), the reference books in the background.
+
+        The account time zone is known when this returns; `settle()` waits for the books to be stored.
+        """
+        settings = await self.client.settings()
+        self._timezone = account_timezone(settings, self.timezone_override)
+        self.refreshed_this_cycle = True
+        self._pending = asyncio.ensure_future(self._fetch_and_store(self._timezone, account_currency(settings)))
+
+    async def settle(self) -> None:
+        """Wait for a background refresh to be stored (re-raising its failure)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    def cancel(self) -> None:
+        """Drop a background refresh (the cycle failed for another reason)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+
+    async def _fetch_and_store(self, timezone: str, currency: str | None) -> None:
         names = ("statuses", "status-groups", "order-types", "order-methods", "sites")
-        results = await asyncio.gather(
+        results = await gather_all(
             *(self.client.reference(name) for name in names),
             self.client.custom_fields("order"),
             self.client.custom_fields("customer"),
@@ -127,12 +155,8 @@ class ReferenceBook:
         books = dict(zip(names, results[: len(names)]))
         order_fields, customer_fields, dictionaries = results[len(names):]
         items = reference_items(books, {"order": order_fields, "customer": customer_fields}, dictionaries)
-        timezone = account_timezone(settings, self.timezone_override)
-        currency = account_currency(settings)
         await asyncio.to_thread(self._store, items, timezone, currency)
-        self.refreshed_this_cycle = True
         logger.info("reference data refreshed: %d items, time zone %s", len(items), timezone)
-        return len(items)
 
     def _store(self, items: list[dict[str, Any]], timezone: str, currency: str | None) -> None:
         with session_for(self.engine) as session:
@@ -148,13 +172,16 @@ class ReferenceBook:
         self._load_from(items)
 
     async def ensure_fresh(self, max_age: timedelta = REFRESH_EVERY) -> bool:
-        """Refresh when never done, older than `max_age`, or the time zone override changed; True if refreshed."""
-        meta = await asyncio.to_thread(self._meta)
-        refreshed_at, timezone = meta
+        """Start a refresh when never done, older than `max_age`, or the time zone override changed.
+
+        True if one was started (the books may still be arriving: see `settle`).
+        """
+        refreshed_at, timezone = await asyncio.to_thread(self._meta)
+        self._timezone = self.timezone_override or timezone
         stale = refreshed_at is None or utcnow() - refreshed_at > max_age
         wrong_zone = self.timezone_override is not None and timezone != self.timezone_override
         if stale or wrong_zone:
-            await self.refresh()
+            await self.start_refresh()
             return True
         return False
 
@@ -165,10 +192,8 @@ class ReferenceBook:
             return meta.reference_refreshed_at, meta.timezone
 
     def timezone(self) -> str:
-        """The account time zone the store was last told (override first)."""
-        if self.timezone_override:
-            return self.timezone_override
-        return self._meta()[1] or DEFAULT_TIMEZONE
+        """The account time zone: the override, else the latest `/settings` or stored one."""
+        return self.timezone_override or self._timezone or self._meta()[1] or DEFAULT_TIMEZONE
 
     def unknown_codes(self, stream: str, rows: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
         """(kind, code) pairs in `rows` that the stored reference data does not know."""
@@ -202,7 +227,7 @@ class ReferenceBook:
             return False
         logger.info("new reference codes seen (%s); refreshing reference data",
                     ", ".join(f"{kind}={code}" for kind, code in sorted(unknown)[:5]))
-        await self.refresh()
+        await self.start_refresh()
         return True
 
     def _ensure_loaded(self) -> None:

@@ -37,6 +37,7 @@ from core.sync_backfill import backfill_pages, verify_windows
 from core.sync_context import CycleStats, SyncContext
 from core.sync_history import find_history_end, sync_history
 from core.sync_streams import STREAMS, Stream
+from core.sync_tasks import gather_all
 from core.sync_windows import BackfillCursor, plan_backfill
 
 logger = logging.getLogger("retailcrm.sync")
@@ -109,7 +110,10 @@ class SyncEngine:
                     status = "stopped"
                     break
                 await ctx.write(lambda session, name=current.name: _stream_succeeded(session, name), changes_data=False)
+            current = None
+            await self.reference.settle()
         except Exception as failure:
+            self.reference.cancel()
             message = _one_line(failure)
             stream_names = [current.name] if current is not None else [stream.name for stream in STREAMS]
             await _record_failure(ctx, run_id, stream_names, message, self.client.requests_made - requests_before)
@@ -128,8 +132,10 @@ class SyncEngine:
         since_id = state.history_since_id or 0
         if cursor is None:
             now_local = datetime.now(ZoneInfo(await asyncio.to_thread(self.reference.timezone))).replace(tzinfo=None)
-            since_id = await find_history_end(ctx.client, stream, now_local)
-            cursor = await plan_backfill(ctx.client, stream, today=now_local.date(), start_date=ctx.start_date)
+            since_id, cursor = await gather_all(
+                find_history_end(ctx.client, stream, now_local),
+                plan_backfill(ctx.client, stream, today=now_local.date(), start_date=ctx.start_date),
+            )
             logger.info("%s backfill planned: %d windows from %s; history resumes after record %d",
                         stream.name, len(cursor.windows()), cursor.first, since_id)
             await ctx.write(lambda session: _begin_backfill(session, stream.name, since_id, cursor), changes_data=False)

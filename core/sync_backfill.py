@@ -1,9 +1,9 @@
 """Backfill: page every month window of a stream and commit page by page, resumably.
 
-Page 1 of every remaining window is fetched first, all at once (that gives the total page count
-for the progress bar), then every other page is fetched concurrently, up to twice the client's
-concurrency ahead of the page being committed, across window boundaries, so a slow API still has
-enough requests in flight to reach its rate limit. Pages are committed strictly in plan order, each
+Page 1 of the next windows is asked for ahead (it tells how many pages each window has), and
+every other page is fetched concurrently as soon as its window's count is known, up to twice the
+client's concurrency ahead of the page being committed and across window boundaries, so a slow
+API still has enough requests in flight to reach its rate limit. Pages are committed strictly in plan order, each
 with its rows, day aggregates and the cursor of the next page in one transaction. Paging ends on
 `totalPageCount`, never on an empty or short page.
 
@@ -15,10 +15,8 @@ count in the store with the API's `totalCount` and pages again any window that i
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from datetime import date
 from typing import Any, TypeVar
@@ -95,38 +93,52 @@ async def page_windows(
     cursor_after: CursorAfter,
 ) -> bool:
     """Fetch and commit every page of `windows[i]` for i in `indices` (the first from `first_page`)."""
-    firsts = await asyncio.gather(*(stream.page(ctx.client, 1, windows[index]) for index in indices))
-    first_bodies = dict(zip(indices, firsts))
-    jobs: list[Job] = []
-    for position, index in enumerate(indices):
-        pages = max(total_pages(first_bodies[index]), 1)
-        start = first_page if position == 0 else 1
-        jobs.extend((index, page, pages) for page in range(start, pages + 1))
-    meter = ctx.meter(phase, stream.name, pages_total=len(jobs))
-    meter.report()
+    surveys: dict[int, asyncio.Task[dict[str, Any]]] = {}
+    page_counts: dict[int, int] = {}
+    meter = ctx.meter(phase, stream.name)
+
+    def survey_ahead(position: int) -> None:
+        """Ask for page 1 of the next windows, which tells how many pages each has."""
+        for index in indices[position : position + ctx.concurrency]:
+            if index not in surveys:
+                surveys[index] = asyncio.ensure_future(stream.page(ctx.client, 1, windows[index]))
+
+    async def jobs() -> AsyncGenerator[Job, None]:
+        for position, index in enumerate(indices):
+            survey_ahead(position)
+            pages = max(total_pages(await surveys[index]), 1)
+            start = first_page if position == 0 else 1
+            page_counts[index] = pages - start + 1
+            meter.pages_total = sum(page_counts.values()) + len(indices) - len(page_counts)
+            for page in range(start, pages + 1):
+                yield index, page, pages
 
     async def fetch(job: Job) -> dict[str, Any]:
         index, page, _ = job
         if page == 1:
-            return first_bodies.pop(index)
+            return surveys[index].result()
         return await stream.page(ctx.client, page, windows[index])
 
-    async with aclosing(_in_order(fetch, jobs, ahead=2 * ctx.concurrency)) as pages_in_order:
-        async for job, body in pages_in_order:
-            index, page, pages = job
-            records = stream.records_of(body)
-            applied = await ctx.write(
-                lambda session, records=records, cursor=cursor_after(index, page, pages): _commit_page(
-                    session, stream, records, cursor, ctx.start_date
+    try:
+        async with aclosing(_in_order(fetch, jobs(), ahead=2 * ctx.concurrency)) as pages_in_order:
+            async for (index, page, pages), body in pages_in_order:
+                records = stream.records_of(body)
+                applied = await ctx.write(
+                    lambda session, records=records, cursor=cursor_after(index, page, pages): _commit_page(
+                        session, stream, records, cursor, ctx.start_date
+                    )
                 )
-            )
-            ctx.stats.pages += 1
-            ctx.stats.count_upserted(stream.name, applied.upserted)
-            meter.advance(1, applied.upserted)
-            if ctx.reference is not None:
-                await ctx.reference.learn(stream.name, applied.rows)
-            if ctx.stopping():
-                return False
+                ctx.stats.pages += 1
+                ctx.stats.count_upserted(stream.name, applied.upserted)
+                meter.advance(1, applied.upserted)
+                if ctx.reference is not None:
+                    await ctx.reference.learn(stream.name, applied.rows)
+                if ctx.stopping():
+                    return False
+    finally:
+        for task in surveys.values():
+            task.cancel()
+        await asyncio.gather(*surveys.values(), return_exceptions=True)
     return True
 
 
@@ -141,24 +153,47 @@ def _commit_page(
 
 
 async def _in_order(
-    fetch: Callable[[T], Awaitable[R]], items: Iterable[T], *, ahead: int
+    fetch: Callable[[T], Awaitable[R]], items: AsyncGenerator[T, None], *, ahead: int
 ) -> AsyncIterator[tuple[T, R]]:
-    """Run `fetch` over `items` with up to `ahead` calls started; yield (item, result) in order."""
-    iterator = iter(items)
-    pending: deque[tuple[T, asyncio.Task[R]]] = deque(
-        (item, asyncio.ensure_future(fetch(item))) for item in itertools.islice(iterator, ahead)
-    )
+    """Run `fetch` over `items` with up to `ahead` results not yet taken; yield (item, result) in order.
+
+    A failure of `items` or of a fetch is raised here, in order; leaving early cancels the rest.
+    """
+    slots = asyncio.Semaphore(ahead)
+    started: asyncio.Queue[tuple[T, asyncio.Task[R]] | None] = asyncio.Queue()
+
+    async def produce() -> None:
+        try:
+            async with aclosing(items) as iterator:
+                async for item in iterator:
+                    await slots.acquire()
+                    started.put_nowait((item, asyncio.ensure_future(fetch(item))))
+        finally:
+            started.put_nowait(None)
+
+    producer = asyncio.ensure_future(produce())
     try:
-        while pending:
-            item, task = pending.popleft()
+        while (entry := await started.get()) is not None:
+            item, task = entry
             result = await task
-            for following in itertools.islice(iterator, 1):
-                pending.append((following, asyncio.ensure_future(fetch(following))))
+            slots.release()
             yield item, result
+        await producer
     finally:
-        for _, task in pending:
+        producer.cancel()
+        pending = [entry[1] for entry in _drain(started)]
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+        await asyncio.gather(producer, *pending, return_exceptions=True)
+
+
+def _drain(queue: asyncio.Queue[tuple[T, asyncio.Task[R]] | None]) -> list[tuple[T, asyncio.Task[R]]]:
+    entries = []
+    while not queue.empty():
+        entry = queue.get_nowait()
+        if entry is not None:
+            entries.append(entry)
+    return entries
 
 
 def _label(window: Window) -> str:

@@ -86,16 +86,30 @@ def _records(body: dict[str, Any]) -> list[dict[str, Any]]:
 async def find_history_end(client: RetailCRMClient, stream: Stream, now_local: datetime) -> int:
     """The id of the newest history record (0 when there is none), found without the wall clock as cursor.
 
-    Asks for records since a little before `now_local` (account-local), widening the window when
-    it is empty, and walks `sinceId` to the last record; a history quiet for a year is walked
-    from its start.
+    Asks for records since a little before `now_local` (account-local), widening the window while it
+    is empty, and jumps to that listing's last page (`page` is allowed with `startDate`, only not with
+    `sinceId`); a history quiet for a year is walked by `sinceId` from its start. A record added
+    meanwhile lies after the id returned, so incremental sync still applies it.
     """
+    path = f"/api/v5/{stream.name}/history"
     for lookback in LOOKBACKS:
-        start = (now_local - lookback).strftime(DATETIME_FORMAT)
-        last = await _last_id(history_pages(client, stream, start_date=start))
+        query = {"filter": {"startDate": (now_local - lookback).strftime(DATETIME_FORMAT)}, "limit": 100}
+        first = await client.get(path, {**query, "page": 1}, required=("history", "pagination"))
+        last = _max_id(first)
+        pages = total_pages(first)
+        if pages > 1:
+            tail = await client.get(path, {**query, "page": pages}, required=("history", "pagination"))
+            if _records(tail):
+                last = max(last, _max_id(tail))
+            else:  # an empty last page (seen on the real API) is no end: walk on from what is known
+                last = max(last, await _last_id(history_pages(client, stream, since_id=last)))
         if last:
             return last
     return await _last_id(history_pages(client, stream))
+
+
+def _max_id(body: dict[str, Any]) -> int:
+    return max((as_int(record.get("id")) or 0 for record in _records(body)), default=0)
 
 
 async def _last_id(pages: AsyncIterator[list[dict[str, Any]]]) -> int:
