@@ -5,11 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+# Serialises schema creation between processes opening one new PostgreSQL store at the same time
+# (concurrent CREATE TABLE fails with "duplicate key value violates unique constraint pg_type_...").
+_SCHEMA_LOCK_KEY = 0x7265_7461_696C_6462  # "retaildb"
 
 
 class StoreUnavailable(RuntimeError):
@@ -51,26 +56,36 @@ def describe(engine: Engine) -> str:
 
 
 def init_db(engine: Engine) -> None:
-    """Create missing tables and add missing columns; safe to run any number of times."""
+    """Create missing tables and add missing columns; safe to run any number of times, also by several
+    processes opening the same new store at once (they take turns)."""
     try:
-        SQLModel.metadata.create_all(engine)
-        _add_missing_columns(engine)
+        with engine.begin() as connection:
+            _take_turns(connection)
+            SQLModel.metadata.create_all(connection)
+            _add_missing_columns(connection)
     except Exception as exc:  # noqa: BLE001 - any driver error means the same to the user
         reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
         raise StoreUnavailable(f"cannot open the store {describe(engine)}: {reason}") from exc
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def _take_turns(connection: Connection) -> None:
+    """Hold the store's schema lock until the transaction ends, so concurrent openers do not race."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock; others wait on the busy timeout
+
+
+def _add_missing_columns(connection: Connection) -> None:
     """Upgrade older stores in place: every model column missing from its table is added."""
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            existing = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in existing:
-                    continue
-                column_type = column.type.compile(dialect=engine.dialect)
-                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {column_type}'))
+    inspector = inspect(connection)
+    for table in SQLModel.metadata.sorted_tables:
+        existing = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in existing:
+                continue
+            column_type = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {column_type}'))
 
 
 def session_for(engine: Engine) -> Session:
