@@ -2,7 +2,8 @@
 
 Every figure on the dashboard comes from `core.analytics`; this module only remembers the answers
 (`st.cache_data`) under the store's data version, so the first sync that commits shows up at once
-and nothing is computed twice for the same version.
+and nothing is computed twice for the same version. Only the lists of dimension values behind the
+filters are kept across versions (refreshed in the background), because listing them is slow.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from core.analytics import (
 )
 from core.config import load_settings
 
+DIMENSIONS_TTL_SECONDS = 600
+
 
 @st.cache_resource(show_spinner=False)
 def analytics_for(database_url: str) -> Analytics:
@@ -40,6 +43,17 @@ def analytics_for(database_url: str) -> Analytics:
 def _answer(database_url: str, version: int, question: str, arguments: str) -> Any:
     """One core answer; `version` is part of the cache key only, so a new version asks again."""
     return getattr(analytics_for(database_url), question)(**json.loads(arguments))
+
+
+@st.cache_data(show_spinner=False, ttl=DIMENSIONS_TTL_SECONDS, refresh_mode="background")
+def _dimensions(database_url: str, has_orders: bool) -> DimensionsAnswer:
+    """The dimensions and their values, refreshed in the background at most every few minutes.
+
+    Listing every value reads every order, which is slow on a big store; the values change rarely
+    (a new city now and then), so after the first time nobody waits for them. `has_orders` keys the
+    cache, so the first sync into an empty store shows its values at once.
+    """
+    return analytics_for(database_url).list_dimensions()
 
 
 def _filters(filters: Filters | None) -> dict[str, Any] | None:
@@ -84,8 +98,8 @@ class Store:
                          offset=offset)
 
     def list_dimensions(self) -> DimensionsAnswer:
-        """Every dimension with its values and labels."""
-        return self._ask("list_dimensions")
+        """Every dimension with its values and labels (possibly a few minutes old, see `_dimensions`)."""
+        return _dimensions(self.database_url, self.sync_status().orders_stored > 0)
 
     def sync_status(self) -> SyncStatusAnswer:
         """Store health, with the lag computed now (not cached here)."""
