@@ -61,11 +61,12 @@ class Scenario:
         TOTALS.faults += count
 
     def verify(self, engine: Engine, database_url: str, account: Any, *, since: date | None = None,
-               months: Sequence[str] | None = None) -> None:
-        """The store equals `account` (rows, day aggregates) and the MCP tools answer its numbers."""
+               months: Sequence[str] = ()) -> None:
+        """The store equals `account` (rows, day aggregates) and the MCP tools answer its numbers for four
+        months spread over its range plus `months`."""
         problems = store_differences(engine, account, since=since)
         truth = expected_orders(account, since)
-        problems += mcp_differences(engine, database_url, truth, months or pick_months(truth))
+        problems += mcp_differences(engine, database_url, truth, sorted({*pick_months(truth), *months}))
         TOTALS.orders_compared += len(truth)
         TOTALS.mismatches += len(problems)
         assert not problems, f"{self.name}: {len(problems)} mismatch(es):\n" + "\n".join(problems[:15])
