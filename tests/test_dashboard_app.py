@@ -318,3 +318,24 @@ def test_a_committed_sync_shows_up_at_once(tmp_path: Path, monkeypatch: pytest.M
     assert_clean(app)
     assert metric(app, "Nov 2025 · registrations").value == fmt.count(before + 1)
     engine.dispose()
+
+
+def test_a_running_month_is_compared_over_the_same_elapsed_time(demo_store: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    analytics = core(demo_store)
+    today = local_now(analytics.sync_status().timezone).date()
+    current, previous = f"{today:%Y-%m}", f"{today.year - 1}-{today.month:02d}"
+    answer = analytics.compare_periods(previous, current)
+    assert answer.in_progress and answer.elapsed is not None
+    app = open_app(demo_store, monkeypatch, "pages/compare.py", {"a": previous, "b": current})
+    assert_clean(app)
+    label = [item.label for item in app.metric][1]
+    assert app.metric[1].value == fmt.count(answer.elapsed.b.count)
+    assert app.metric[0].value == fmt.count(answer.elapsed.a.count)
+    assert any("same elapsed time" in item.value for item in app.caption)
+
+    app.toggle(key="w.compare:full").set_value(True).run()
+    assert_clean(app)
+    whole = analytics.compare_periods(previous, current, full_period=True)
+    assert metric(app, label).value == fmt.count(whole.b.count)
+    assert app.metric[0].value == fmt.count(whole.a.count)

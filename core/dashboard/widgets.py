@@ -109,7 +109,12 @@ def page_header(title: str, store: Store) -> None:
 
 @st.fragment(run_every=FRESHNESS_EVERY)
 def _freshness(database_url: str, version: int) -> None:
-    status = analytics_for(database_url).sync_status()
+    try:
+        status = analytics_for(database_url).sync_status()
+    except Exception as problem:  # noqa: BLE001 - the store went away after the page was drawn
+        reason = str(getattr(problem, "orig", problem)).strip().splitlines()
+        st.markdown(f":red[The store cannot be read now: {reason[0] if reason else type(problem).__name__}]")
+        return
     if status.data_version != version:
         st.rerun(scope="app")
     st.markdown(freshness_line(status), help="Last successful sync of the local store with RetailCRM. "
