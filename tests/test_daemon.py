@@ -109,6 +109,23 @@ def test_a_second_daemon_says_so_and_exits(database_url, emulator: EmulatorProce
     assert API_KEY not in logs
 
 
+def test_the_daemon_survives_a_failed_cycle_and_the_next_one_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'store.db'}"
+    daemon = start_daemon([], daemon_env(database_url, f"http://127.0.0.1:{port}", SYNC_INTERVAL_MINUTES="0.05"))
+    try:
+        engine = make_engine(database_url)
+        wait_for(lambda: _last_run_status(engine) == "error", timeout=90, what="a cycle failing on the missing API")
+        with EmulatorProcess(scale=0.02, seed=23, port=port):
+            wait_for(lambda: _last_run_status(engine) == "ok", timeout=120, what="a later cycle succeeding")
+        engine.dispose()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, logs = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, logs
+    assert "sync cycle failed: RetailCRM at" in logs and "Traceback" not in logs
+
+
 def test_sigterm_finishes_the_page_commits_and_exits(database_url) -> None:  # type: ignore[no-untyped-def]
     with EmulatorProcess(scale=0.02, seed=22, arguments=["--latency", "0.05"]) as emulator:
         env = daemon_env(database_url, emulator.url, RETAILCRM_CONCURRENCY="2")

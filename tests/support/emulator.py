@@ -73,8 +73,8 @@ class EmulatorProcess:
     """
 
     def __init__(self, *, scale: float = 0.02, seed: int = 42, rps: float = 0, api_key: str = API_KEY,
-                 arguments: list[str] | None = None, startup_timeout: float = 120) -> None:
-        self.port = free_port()
+                 arguments: list[str] | None = None, port: int | None = None, startup_timeout: float = 120) -> None:
+        self.port = port or free_port()
         self.api_key = api_key
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [sys.executable, "-m", "retailcrm_emulator", "--port", str(self.port), "--api-key", api_key,
