@@ -18,14 +18,18 @@ SYNC_STATUS_URI = "retailcrm://sync-status"
 DIMENSIONS_URI = "retailcrm://dimensions"
 
 
-def instructions(timezone: str, sync_interval_minutes: float) -> str:
-    """What an agent must know before asking: what is counted, in which time zone, how fresh."""
+def instructions(timezone: str | None, sync_interval_minutes: float) -> str:
+    """What an agent must know before asking: what is counted, in which time zone, how fresh.
+
+    `timezone` is None while it is unknown (nothing synced yet and no RETAILCRM_TIMEZONE).
+    """
+    zone = timezone or "learned at the first sync"
     return f"""\
 Read-only analytics over the orders of one RetailCRM (Simla.com) account, answered from a local copy
 of the account that an incremental sync keeps fresh.
 
 What is counted: a "registration" is an order created in RetailCRM. An order counts in the period that
-contains its createdAt, taken in the account's local time zone ({timezone}; every answer names it in
+contains its createdAt, taken in the account's local time zone ({zone}; every answer names it in
 period.timezone), so "2025-11" is November 2025 local time whatever your own time zone is. Deleted
 orders and orders merged into another order are not counted. Revenue is the sum of order totals, as a
 decimal string in the account currency.
@@ -52,9 +56,10 @@ def create_server(analytics: Analytics | None = None, *, auth_token: Secret | No
     analytics = analytics or Analytics.from_settings()
     token = auth_token or analytics.settings.mcp_auth_token
     status = analytics.sync_status()
+    timezone = analytics.settings.timezone_override or (status.timezone if status.data_as_of else None)
     server = FastMCP(
         SERVER_NAME,
-        instructions=instructions(status.timezone, analytics.settings.sync_interval_minutes),
+        instructions=instructions(timezone, analytics.settings.sync_interval_minutes),
         auth=SharedTokenVerifier(token) if token else None,
         middleware=[CallLogger()],
         mask_error_details=True,

@@ -1,7 +1,8 @@
 """The eight MCP tools: typed, documented, read-only wrappers over `Analytics` methods.
 
-Each tool only forwards its arguments to the analytics core and returns the core's answer model (so
-MCP clients get an output schema and structured content); the numbers are the dashboard's numbers.
+Each tool forwards its arguments to the analytics core and returns the core's answer model (so MCP
+clients get an output schema and structured content); the numbers are the dashboard's numbers. The
+only check of its own is a cap on the number of time-series buckets an agent can be sent.
 """
 
 from __future__ import annotations
