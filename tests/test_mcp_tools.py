@@ -36,7 +36,8 @@ from core.filters import FILTER_DIMENSIONS
 from core.mcp import create_server
 from core.mcp.errors import STORE_DOWN_MESSAGE
 from core.mcp.server import DIMENSIONS_URI, SYNC_STATUS_URI
-from core.mcp.tools import MAX_FIND_ROWS, MAX_TIMESERIES_BUCKETS, TOOL_NAMES, BuiltInDimension
+from core.mcp.guards import MAX_TIMESERIES_BUCKETS
+from core.mcp.tools import MAX_FIND_ROWS, TOOL_NAMES, BuiltInDimension
 from retailcrm_emulator import Account, catalog, generate
 from tests.conftest import new_database_url
 from tests.support.mcp_session import MASKED_PREFIX, McpSession, error_text
@@ -442,14 +443,19 @@ DIGIT_RUN = re.compile(r"\+?\d[\d\s()-]{8,}\d")
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
+# Keys of free text customers typed: delivery address lines and free-text custom fields.
+FREE_TEXT_FIELDS = {"text"} | {code for _, code, _, kind, _ in catalog.CUSTOM_FIELDS if kind == "string"}
+
+
 class PersonalData:
-    """Customers' names, phones, e-mails and company names found in raw API payloads."""
+    """Customers' names, phones, e-mails, company names and addresses found in raw API payloads."""
 
     def __init__(self, payloads: list[dict[str, Any]]) -> None:
         self.names: set[str] = set()
         self.phones: set[str] = set()
         self.emails: set[str] = set()
         self.companies: set[str] = set()
+        self.addresses: set[str] = set()
         for payload in payloads:
             self._collect(payload)
         self.names -= {f"{first} {last}" for _, first, last, _ in catalog.MANAGERS}  # staff, not customers
@@ -477,6 +483,8 @@ class PersonalData:
                                 if isinstance(item, dict) and item.get("number")}
             elif key == "legalName" and isinstance(value, str):
                 self.companies.add(value)
+            elif key in FREE_TEXT_FIELDS and isinstance(value, str):
+                self.addresses.add(value)
             else:
                 self._collect(value)
 
@@ -493,6 +501,8 @@ class PersonalData:
         for size in (2, 3):
             leaks += [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)
                       if " ".join(words[i:i + size]) in self.names]
+        if "д. " in string:  # every emulator address has a house number; other strings need no slow scan
+            leaks += [address for address in self.addresses if address in string]
         return leaks + [company for company in self.companies if company in string]
 
 
@@ -520,7 +530,10 @@ def test_the_scanner_recognises_personal_data(demo_account: Account, personal_da
     assert personal_data.found_in({"rows": [{"label": f"заказ {last} {first}", "note": f"Mail: {email.upper()}"}]})
     assert personal_data.found_in({f"{first} {last}": 1}) == [f"{first} {last}"]
     assert personal_data.found_in(["call 8 " + phone[2:5] + " " + phone[5:]]) != []
+    address = payload["delivery"]["address"]["text"]
+    assert personal_data.found_in({"key": address, "label": f"{address}, кв. 1"}) == [address, address]
     assert len(personal_data.emails) > 1000 and len(personal_data.phones) > 1000 and len(personal_data.names) > 1000
+    assert len(personal_data.addresses) > 1000
 
 
 def test_no_tool_output_contains_a_customer_name_phone_or_email(demo: DemoStore, personal_data: PersonalData) -> None:
@@ -539,6 +552,13 @@ def test_no_tool_output_contains_a_customer_name_phone_or_email(demo: DemoStore,
         answer = demo.mcp.answer(tool, arguments)
         assert personal_data.found_in(answer) == [], (tool, arguments)
         scanned += len(answer.get("rows") or [])
+    for arguments in ({"period": "2025-11", "by": "custom:adress_client"},
+                      {"period": "2025-11", "by": "city", "filters": {"custom_fields": {"adress_client": "x"}}}):
+        refused = demo.mcp.call("breakdown", arguments)
+        assert refused.is_error and personal_data.found_in(error_text(refused)) == [], arguments
+        assert "custom:registration_method" in error_text(refused)
+    with_address = demo.mcp.answer("count_orders", {"period": "2025-11", "filters": {"custom_fields": {"adress_client": "*"}}})
+    assert 0 < with_address["count"] < 1447
     for uri in (SYNC_STATUS_URI, DIMENSIONS_URI):
         assert personal_data.found_in(json.loads(demo.mcp.read_resource(uri))) == [], uri
     assert scanned > 1000

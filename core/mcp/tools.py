@@ -2,16 +2,14 @@
 
 Each tool forwards its arguments to the analytics core and returns the core's answer model (so MCP
 clients get an output schema and structured content); the numbers are the dashboard's numbers. The
-only check of its own is a cap on the number of time-series buckets an agent can be sent.
+only checks of their own (`core.mcp.guards`) keep answers small and free of customers' free text.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
 from fastmcp import FastMCP
-from fastmcp.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, StringConstraints
 
@@ -28,7 +26,8 @@ from core.analytics import (
     TimeseriesAnswer,
 )
 from core.mcp.errors import tool_errors
-from core.periods import ACCEPTED_FORMS, parse_period
+from core.mcp.guards import MAX_TIMESERIES_BUCKETS, Granularity, check_bucket_count, check_custom_fields
+from core.periods import ACCEPTED_FORMS
 
 TOOL_NAMES = (
     "count_orders",
@@ -42,9 +41,6 @@ TOOL_NAMES = (
 )
 MAX_TOP_N = 100
 MAX_FIND_ROWS = 50
-# An agent cannot use more points than this, and "1900..2999" by day would be 400,000 of them.
-MAX_TIMESERIES_BUCKETS = 1000
-_DAYS_PER_BUCKET = {"day": 1, "week": 7, "month": 365.25 / 12}
 
 BuiltInDimension = Literal[
     "status", "status_group", "order_type", "order_method", "site", "manager", "city", "utm_source"
@@ -74,27 +70,12 @@ DimensionArg = Annotated[
     Field(description="Dimension to group by: one of the listed names or custom:<order custom field code>"),
 ]
 
-Granularity = Literal["day", "week", "month"]
-
 # readOnlyHint / idempotentHint / openWorldHint on the wire.
 READ_ONLY = {"read_only_hint": True, "idempotent_hint": True, "open_world_hint": False}
 
 
 def _annotations(title: str) -> ToolAnnotations:
     return ToolAnnotations(title=title, **READ_ONLY)
-
-
-def check_bucket_count(period: str, granularity: Granularity) -> None:
-    """Refuse a series longer than MAX_TIMESERIES_BUCKETS before computing it (period length only)."""
-    days = parse_period(period, "UTC").days()
-    buckets = math.ceil(days / _DAYS_PER_BUCKET[granularity])
-    if buckets > MAX_TIMESERIES_BUCKETS:
-        coarser = " or ".join(g for g in ("week", "month") if days / _DAYS_PER_BUCKET[g] <= MAX_TIMESERIES_BUCKETS)
-        advice = f"use {coarser} granularity or a shorter period" if coarser else "use a shorter period"
-        raise ToolError(
-            f"`{period}` by {granularity} makes about {buckets:,} buckets; at most {MAX_TIMESERIES_BUCKETS} "
-            f"are answered: {advice}"
-        )
 
 
 def register_tools(server: FastMCP, analytics: Analytics) -> None:
@@ -109,6 +90,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         `data_as_of` and `source`.
         """
         with tool_errors():
+            check_custom_fields(analytics, filters)
             return analytics.count_orders(period, filters)
 
     @server.tool(annotations=_annotations("Compare two periods"))
@@ -129,6 +111,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         Periods use the same forms as count_orders.
         """
         with tool_errors():
+            check_custom_fields(analytics, filters, by)
             return analytics.compare_periods(period_a, period_b, filters, by=by)
 
     @server.tool(annotations=_annotations("Orders over time"))
@@ -147,6 +130,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         """Orders and revenue per day, week or month of a period; every bucket is present, empty ones as 0."""
         with tool_errors():
             check_bucket_count(period, granularity)
+            check_custom_fields(analytics, filters, split_by)
             return analytics.orders_timeseries(period, granularity, filters, split_by=split_by)
 
     @server.tool(annotations=_annotations("Break orders down by a dimension"))
@@ -165,6 +149,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         `total_groups` is the number of distinct values.
         """
         with tool_errors():
+            check_custom_fields(analytics, filters, by)
             return analytics.breakdown(period, by, filters, top_n=top_n)
 
     @server.tool(annotations=_annotations("Count new customers"))
@@ -190,6 +175,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         returns customers' names, phones or e-mails. Use count_orders for counting.
         """
         with tool_errors():
+            check_custom_fields(analytics, filters)
             return analytics.find_orders(period, filters, number=number, limit=limit)
 
     @server.tool(annotations=_annotations("List dimensions and their codes"))
