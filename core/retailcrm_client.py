@@ -139,8 +139,9 @@ class RetailCRMClient:
     ) -> dict[str, Any]:
         """GET `path` (e.g. "/api/v5/orders") and return the JSON body with `success: true`.
 
-        `required` names top-level keys the body must have; a body without them is retried like
-        any other unusable response. Raises `AuthError`, `BadRequest`, `ApiUnavailable` or `ApiError`.
+        `required` names top-level keys the body must have, each holding an object or an array; a body
+        without them is retried like any other unusable response. Raises `AuthError`, `BadRequest`,
+        `ApiUnavailable` or `ApiError`.
         """
         path = "/" + path.lstrip("/")
         query = encode_params(params or {})
@@ -203,9 +204,9 @@ class RetailCRMClient:
             raise _Transient(f"HTTP {status} with {_body_kind(response)}")
         if body.get("success") is not True:
             raise _Transient(f"HTTP {status} without success: true" + (f" ({server_says})" if server_says else ""))
-        missing = [key for key in required if key not in body]
-        if missing:
-            raise _Transient(f"HTTP {status} body lacks {', '.join(missing)}")
+        missing = [key for key in required if not isinstance(body.get(key), (dict, list))]
+        if missing:  # absent, null or a scalar: an `"orders": null` must not read as "no orders"
+            raise _Transient(f"HTTP {status} body lacks {', '.join(missing)} (as an object or array)")
         return body
 
     def _clean(self, text: str) -> str:
