@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
@@ -12,9 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from core.analytics.answers import CompareAnswer, CompareRow, CumulativePoint, ElapsedComparison, PeriodInfo, Totals
 from core.dashboard import format as fmt
+from core.dashboard.charts import cumulative_figure
+from core.dashboard.comparison import comparison_of
 from core.dashboard.export import csv_bytes, file_stem, xlsx_bytes
+from core.dashboard.ranges import (drill_period, kpi_pairs, months_between, parse_day_range, parse_month, trend_period,
+                                   weekday_aligned_start)
 from core.dashboard.state import MAX_TOP_N, ViewState
+from core.dashboard.tables import compare_table, sync_runs_table
+from core.dashboard.widgets import lag_is_stale
 from core.filters import DIMENSIONS
 
 
@@ -98,3 +105,100 @@ def test_exports_hold_every_row_with_labels_and_numbers() -> None:
         ["Status group", "Orders", "Revenue"], ["Выполнен", 1163, 1.5], ["Отменен", 1447, 2.25]
     ]
     assert file_stem("compare", "2024-11 vs 2025-11", "") == "compare_2024-11-vs-2025-11"
+
+
+@given(previous=st.dates(), current=st.dates())
+def test_weekday_alignment_moves_at_most_three_days_onto_the_same_weekday(previous: date, current: date) -> None:
+    aligned = weekday_aligned_start(previous, current)
+    assert aligned.weekday() == current.weekday()
+    assert abs((aligned - previous).days) <= 3
+
+
+def test_a_year_back_aligns_by_364_days() -> None:
+    assert weekday_aligned_start(date(2024, 11, 1), date(2025, 11, 1)) == date(2025, 11, 1) - timedelta(days=364)
+    assert weekday_aligned_start(date(2023, 3, 1), date(2024, 3, 1)) == date(2024, 3, 1) - timedelta(days=364)
+
+
+def test_kpi_pairs_and_trend_window_around_new_year() -> None:
+    pairs = kpi_pairs(date(2026, 1, 3))
+    assert [(p.title, p.current, p.previous) for p in pairs] == [
+        ("Month to date", "2026-01", "2025-01"), ("Last month", "2025-12", "2024-12"), ("Year to date", "2026", "2025")
+    ]
+    assert trend_period(date(2026, 1, 3)) == "2024-02..2026-01"
+    assert months_between(date(2025, 11, 20), date(2026, 2, 1)) == ["2026-02", "2026-01", "2025-12", "2025-11"]
+
+
+def _period(text: str, start: datetime, end: datetime, unit: str) -> PeriodInfo:
+    return PeriodInfo(text=text, start=start, end=end, last_day=(end - timedelta(microseconds=1)).date(),
+                      timezone="Europe/Moscow", unit=unit)
+
+
+def test_drill_periods_list_exactly_the_days_behind_a_figure() -> None:
+    november = _period("2025-11", datetime(2025, 11, 1), datetime(2025, 12, 1), "month")
+    cut = _period("this_month (first 2.5 days)", datetime(2026, 12, 1), datetime(2026, 12, 3, 12), "range")
+    assert drill_period(november) == "2025-11"
+    assert drill_period(cut) == "2026-12-01..2026-12-03"
+    assert parse_day_range("2026-12-01..2026-12-03") == (date(2026, 12, 1), date(2026, 12, 3))
+    assert parse_day_range("2026-12-03..2026-12-01") is None and parse_month("2025-13") is None
+
+
+def _compare_answer(**extra: object) -> CompareAnswer:
+    base = dict(
+        filters={}, data_as_of=None, source="store", source_detail="test",
+        period_a=_period("2024-12", datetime(2024, 12, 1), datetime(2025, 1, 1), "month"),
+        period_b=_period("2025-12", datetime(2025, 12, 1), datetime(2026, 1, 1), "month"),
+        a=Totals(count=1000, revenue="100.00"), b=Totals(count=50, revenue="10.00"), delta=-950, delta_pct=-95.0,
+        revenue_delta="-90.00", revenue_delta_pct=-90.0, currency="RUB", in_progress=True,
+    )
+    return CompareAnswer(**{**base, **extra})
+
+
+def test_a_running_comparison_shows_its_elapsed_cut_unless_asked_for_whole_periods() -> None:
+    elapsed = ElapsedComparison(
+        elapsed_days=2.5,
+        period_a=_period("2024-12 (first 2.5 days)", datetime(2024, 12, 1), datetime(2024, 12, 3, 12), "range"),
+        period_b=_period("2025-12 (first 2.5 days)", datetime(2025, 12, 1), datetime(2025, 12, 3, 12), "range"),
+        a=Totals(count=40, revenue="8.00"), b=Totals(count=50, revenue="10.00"), delta=10, delta_pct=25.0,
+    )
+    answer = _compare_answer(elapsed=elapsed)
+    figures = comparison_of(answer)
+    assert (figures.count_a, figures.count_b, figures.delta, figures.is_cut) == (40, 50, 10, True)
+    assert (figures.revenue_delta, figures.revenue_delta_pct) == (Decimal("2.00"), 25.0)
+    assert figures.ranges() == "1-3 Dec 2025 vs 1-3 Dec 2024"
+    whole = comparison_of(answer, full_period=True)
+    assert (whole.count_a, whole.delta, whole.is_cut, whole.revenue_delta) == (1000, -950, False, Decimal("-90.00"))
+
+
+def test_compare_table_has_labels_codes_and_per_row_changes() -> None:
+    rows = [CompareRow(key="complete", label="Выполнен", a=841, b=1031, delta=190, delta_pct=22.6),
+            CompareRow(key="new", label="Новый", a=0, b=3, delta=3, delta_pct=None)]
+    table = compare_table(_compare_answer(rows=rows, by="status_group"), "Status group")
+    assert table.frame.columns == ["Status group", "Code", "Dec 2024", "Dec 2025", "Change", "Change %"]
+    assert table.frame.row(1) == ("Новый", "new", 0, 3, 3, None)
+    assert table.kinds["Change %"] == "percent" and table.currency == "RUB"
+
+
+def test_sync_runs_are_shown_in_the_account_zone_with_durations() -> None:
+    runs = [{"kind": "incremental", "status": "ok", "started_at": "2025-11-15 09:00:00",
+             "finished_at": "2025-11-15 09:00:42", "pages": 3, "api_requests": 7, "orders_upserted": 12,
+             "customers_upserted": 1, "history_records": 40, "error": None},
+            {"kind": "backfill", "status": "running", "started_at": "2025-11-15 10:00:00", "finished_at": None}]
+    table = sync_runs_table(runs, "Europe/Moscow").frame
+    assert table["Started"].to_list() == [datetime(2025, 11, 15, 12, 0), datetime(2025, 11, 15, 13, 0)]
+    assert table["Duration"].to_list() == ["42.0 s", "running"]
+    assert table["Pages"].to_list() == [3, 0]
+
+
+def test_lag_turns_stale_after_three_sync_intervals() -> None:
+    assert not lag_is_stale(29 * 60, interval_minutes=10)
+    assert lag_is_stale(31 * 60, interval_minutes=10)
+    assert lag_is_stale(None, interval_minutes=10)
+
+
+def test_charts_carry_the_core_figures() -> None:
+    points = [CumulativePoint(day_index=1, date_a=date(2024, 12, 1), date_b=date(2025, 12, 1), a=10, b=12),
+              CumulativePoint(day_index=2, date_a=date(2024, 12, 2), date_b=None, a=25, b=None)]
+    figure = cumulative_figure(_compare_answer(cumulative=points), "Dec 2024", "Dec 2025")
+    previous, current = figure.data
+    assert (previous.line.dash, current.line.dash) == ("dash", "solid")
+    assert list(previous.y) == [10, 25] and list(current.y) == [12, None]

@@ -36,9 +36,15 @@ NO_DIMENSION = ""
 EXPECTED_PROBLEMS = (PeriodError, FilterError, NotSyncedError, ValueError)
 
 
+def one_line(problem: BaseException) -> str:
+    """The first line of an error (a driver's own message when it wraps one), or its type's name."""
+    lines = str(getattr(problem, "orig", None) or problem).strip().splitlines()
+    return lines[0] if lines else type(problem).__name__
+
+
 def stop_with_problem(problem: BaseException) -> NoReturn:
     """Say what is wrong in one line and stop the page (no traceback for expected problems)."""
-    st.error(str(problem).splitlines()[0] if str(problem) else type(problem).__name__)
+    st.error(one_line(problem))
     st.stop()
 
 
@@ -50,8 +56,7 @@ def connect() -> Store:
         st.error(f"Configuration problem: {problem}")
         st.stop()
     except Exception as problem:  # noqa: BLE001 - any driver error means "unreachable" to a manager
-        reason = str(getattr(problem, "orig", problem)).strip().splitlines()
-        st.error(f"The store cannot be opened: {reason[0] if reason else type(problem).__name__}. "
+        st.error(f"The store cannot be opened: {one_line(problem)}. "
                  "Check DATABASE_URL and that the database is running, then reload this page.")
         st.stop()
 
@@ -112,8 +117,7 @@ def _freshness(database_url: str, version: int) -> None:
     try:
         status = analytics_for(database_url).sync_status()
     except Exception as problem:  # noqa: BLE001 - the store went away after the page was drawn
-        reason = str(getattr(problem, "orig", problem)).strip().splitlines()
-        st.markdown(f":red[The store cannot be read now: {reason[0] if reason else type(problem).__name__}]")
+        st.markdown(f":red[The store cannot be read now: {one_line(problem)}]")
         return
     if status.data_version != version:
         st.rerun(scope="app")
