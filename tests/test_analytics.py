@@ -5,6 +5,7 @@ Every expected figure below can be checked by reading the sample's order list.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -309,3 +310,30 @@ def test_moved_and_deleted_orders_update_every_month_they_touch(sample: Engine) 
         session.commit()
     assert (analytics.count_orders("2024-11").count, analytics.count_orders("2025-11").count) == (3, 2)
     assert analytics.breakdown("2024-11", "status").total == 3
+
+
+def test_threads_asking_while_a_writer_commits_see_consistent_growing_answers(sample: Engine) -> None:
+    analytics = analytics_for(sample)
+    seen: list[list[int]] = [[] for _ in range(6)]
+    done = threading.Event()
+
+    def ask(index: int) -> None:
+        questions = [lambda: analytics.count_orders("2025-11").count,
+                     lambda: analytics.breakdown("2025-11", "custom:interests").total,
+                     lambda: sum(p.count for p in analytics.orders_timeseries("2025-11", "day").points)]
+        while not done.is_set():
+            seen[index].append(questions[index % 3]())
+
+    threads = [threading.Thread(target=ask, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for number in range(10):
+        write_orders(sample, [{"id": 200 + number, "createdAt": f"2025-11-{number + 1:02d} 10:00:00", "status": "new",
+                               "customFields": {"interests": ["home"]}}])
+    done.set()
+    for thread in threads:
+        thread.join()
+    for answers in seen:
+        assert answers and answers == sorted(answers) and set(answers) <= set(range(4, 15))
+    assert analytics.count_orders("2025-11").count == 14
+    assert analytics.breakdown("2025-11", "custom:interests").total == 14

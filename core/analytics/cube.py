@@ -6,14 +6,16 @@ all. Held in memory (dimension columns as categoricals), the same questions are 
 group-bys of a few milliseconds. After a commit only the days listed in `order_day_changes` since the
 loaded version are read again, and only their months' frames are rebuilt.
 
-Two copies exist: `daily_order_stats` (always) and, loaded on the first question that needs it, one row
-per live order with its enumerable custom fields (dictionaries and booleans) as lists of values.
+Two copies exist: `daily_order_stats` (loaded whole at first use: it is narrow) and one row per live
+order with its enumerable custom fields (dictionaries and booleans) as lists of values, loaded month
+by month as questions on custom fields touch them (the orders table is wide: it keeps the payload).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -32,29 +34,63 @@ _orders = Order.__table__
 
 # Rows with first_day <= day < end_day.
 DayRows = Callable[[date, date], pl.DataFrame]
-Reader = Callable[[Connection, "list[date] | None"], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Days:
+    """Which rows a reader loads: `days` (a list), or `first <= day < end`; neither = every row."""
+
+    days: list[date] | None = None
+    first: date | None = None
+    end: date | None = None
+
+
+Reader = Callable[[Connection, Days], pl.DataFrame]
 
 
 def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-class DayFrames:
-    """Thread-safe holder of one frame per month, built by `read` (all days, or the given days)."""
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
-    def __init__(self, engine: Engine, read: Reader, schema: dict[str, Any]) -> None:
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a `DayFrames` holds, published in one assignment so readers never see half an update."""
+
+    version: int | None = None
+    months: dict[date, pl.DataFrame] = field(default_factory=dict)
+    loaded: frozenset[date] | None = frozenset()  # None = every month is loaded
+
+    def covers(self, version: int, first_day: date | None, end_day: date | None) -> bool:
+        if self.version is None or self.version < version:  # versions only grow; newer data is fine
+            return False
+        if self.loaded is None:
+            return True
+        return first_day is not None and end_day is not None and _months_between(first_day, end_day) <= self.loaded
+
+
+class DayFrames:
+    """Thread-safe holder of one frame per month, built by `read`.
+
+    Eager frames load every month at first use; lazy ones load the months a question touches.
+    """
+
+    def __init__(self, engine: Engine, read: Reader, schema: dict[str, Any], *, lazy: bool = False) -> None:
         self._engine = engine
         self._read = read
         self.schema = schema
+        self._lazy = lazy
         self._lock = threading.Lock()
-        self._months: dict[date, pl.DataFrame] | None = None
-        self._version: int | None = None
+        self._snapshot = _Snapshot()
 
     def at(self, version: int) -> DayRows:
         """A reader of the rows as of data version `version` (or later)."""
-        months = self._current(version)
 
         def rows(first_day: date, end_day: date) -> pl.DataFrame:
+            months = self._current(version, first_day, end_day)
             parts = [frame for month, frame in months.items() if _month(first_day) <= month < end_day]
             if not parts:
                 return pl.DataFrame(schema=self.schema)
@@ -65,37 +101,57 @@ class DayFrames:
 
     def everything(self, version: int) -> pl.DataFrame:
         """All rows as of data version `version`."""
-        months = self._current(version)
+        months = self._current(version, None, None)
         return pl.concat(list(months.values()), rechunk=False) if months else pl.DataFrame(schema=self.schema)
 
-    def _current(self, version: int) -> dict[date, pl.DataFrame]:
-        months, loaded = self._months, self._version
-        if months is not None and loaded == version:
-            return months
+    def _current(self, version: int, first_day: date | None, end_day: date | None) -> dict[date, pl.DataFrame]:
+        snapshot = self._snapshot
+        if snapshot.covers(version, first_day, end_day):
+            return snapshot.months
         with self._lock:
-            if self._months is None or self._version is None:
-                with self._engine.connect() as connection:
-                    months = self._by_month(self._read(connection, None))
-            elif self._version != version:
-                with self._engine.connect() as connection:
-                    months = self._refreshed(connection, self._months, self._version)
-            else:
-                months = self._months
-            self._months, self._version = months, version
+            snapshot = self._snapshot
+            if snapshot.covers(version, first_day, end_day):
+                return snapshot.months
+            with self._engine.connect() as connection:
+                months, loaded = snapshot.months, snapshot.loaded
+                if snapshot.version is None:
+                    months, loaded = ({}, frozenset()) if self._lazy else (self._by_month(self._read(connection, Days())), None)
+                elif snapshot.version < version:
+                    months = self._refreshed(connection, months, loaded, snapshot.version)
+                if loaded is not None:
+                    months, loaded = self._with_missing(connection, months, loaded, first_day, end_day)
+            self._snapshot = _Snapshot(max(version, snapshot.version or 0), months, loaded)
             return months
 
-    def _refreshed(self, connection: Connection, months: dict[date, pl.DataFrame],
+    def _with_missing(self, connection: Connection, months: dict[date, pl.DataFrame], loaded: frozenset[date],
+                      first_day: date | None, end_day: date | None,
+                      ) -> tuple[dict[date, pl.DataFrame], frozenset[date] | None]:
+        if first_day is None or end_day is None:
+            return self._by_month(self._read(connection, Days())), None
+        missing = sorted(_months_between(first_day, end_day) - loaded)
+        if not missing:
+            return months, loaded
+        updated = dict(months)
+        for month in missing:
+            fresh = self._by_month(self._read(connection, Days(first=month, end=_next_month(month))))
+            if month in fresh:
+                updated[month] = fresh[month]
+        return dict(sorted(updated.items())), loaded | frozenset(missing)
+
+    def _refreshed(self, connection: Connection, months: dict[date, pl.DataFrame], loaded: frozenset[date] | None,
                    loaded_version: int) -> dict[date, pl.DataFrame]:
         days = sorted(connection.execute(
             select(OrderDayChange.day).where(OrderDayChange.data_version >= loaded_version)).scalars())
+        if loaded is not None:
+            days = [day for day in days if _month(day) in loaded]
         if not days:
             return months
-        fresh = self._by_month(pl.concat([self._read(connection, days[start: start + _CHUNK])
+        fresh = self._by_month(pl.concat([self._read(connection, Days(days=days[start: start + _CHUNK]))
                                           for start in range(0, len(days), _CHUNK)]))
         updated = dict(months)
         for month in {_month(day) for day in days}:
             changed = [day for day in days if _month(day) == month]
-            kept = months[month].filter(~pl.col("day").is_in(changed)) if month in months else None
+            kept = updated[month].filter(~pl.col("day").is_in(changed)) if month in updated else None
             parts = [part for part in (kept, fresh.get(month)) if part is not None and not part.is_empty()]
             if parts:
                 updated[month] = pl.concat(parts)
@@ -111,12 +167,27 @@ class DayFrames:
         return dict(sorted((key[0], part.drop("_month")) for key, part in parts.items()))
 
 
-def read_stats(connection: Connection, days: list[date] | None) -> pl.DataFrame:
-    """Rows of `daily_order_stats` (all, or of `days`); the day comes as ISO text, parsed by Polars."""
+def _months_between(first_day: date, end_day: date) -> frozenset[date]:
+    months, month = set(), _month(first_day)
+    while month < end_day:
+        months.add(month)
+        month = _next_month(month)
+    return frozenset(months)
+
+
+def _where_day(statement: Any, column: Any, selection: Days) -> Any:
+    if selection.days is not None:
+        return statement.where(column.in_(selection.days))
+    if selection.first is not None and selection.end is not None:
+        return statement.where(column >= selection.first, column < selection.end)
+    return statement
+
+
+def read_stats(connection: Connection, selection: Days) -> pl.DataFrame:
+    """Rows of `daily_order_stats`; the day comes as ISO text, parsed by Polars."""
     statement = select(cast(_stats.c.day, String).label("day"), *[_stats.c[name] for name in KEY_COLUMNS],
                        _stats.c.orders, _stats.c.revenue_minor)
-    if days is not None:
-        statement = statement.where(_stats.c.day.in_(days))
+    statement = _where_day(statement, _stats.c.day, selection)
     rows = connection.execute(statement).all()
     text_schema = {name: (pl.Int64 if kind == pl.Int64 else pl.Utf8) for name, kind in STATS_SCHEMA.items()}
     frame = pl.DataFrame([tuple(row) for row in rows], schema=text_schema, orient="row")
@@ -134,23 +205,27 @@ def order_schema(codes: tuple[str, ...]) -> dict[str, Any]:
 
 
 def order_reader(codes: tuple[str, ...]) -> Reader:
-    """A reader of live orders (one row each) with custom fields `codes`."""
+    """A reader of live orders (one row each) with custom fields `codes`.
 
-    def read(connection: Connection, days: list[date] | None) -> pl.DataFrame:
+    Deleted orders are skipped here rather than in SQL, so the day index (not the is_deleted one) is used.
+    """
+
+    def read(connection: Connection, selection: Days) -> pl.DataFrame:
         dialect = connection.dialect.name
         statement = select(
             cast(_orders.c.created_date, String), *[_orders.c[name] for name in KEY_COLUMNS if name != "manager_id"],
-            func.coalesce(cast(_orders.c.manager_id, String), ""), _orders.c.total_minor,
+            func.coalesce(cast(_orders.c.manager_id, String), ""), _orders.c.total_minor, _orders.c.is_deleted,
             *[custom_field(code, dialect) for code in codes],
-        ).where(_orders.c.is_deleted.is_(False))
-        if days is not None:
-            statement = statement.where(_orders.c.created_date.in_(days))
+        )
+        statement = _where_day(statement, _orders.c.created_date, selection)
         columns: list[list[Any]] = [[] for _ in range(9 + len(codes))]
         for row in connection.execute(statement):
+            if row[9]:
+                continue
             for index in range(9):
                 columns[index].append(row[index])
             for index in range(len(codes)):
-                columns[9 + index].append(custom_values(row[9 + index]))
+                columns[9 + index].append(custom_values(row[10 + index]))
         names = ["day", *[name for name in KEY_COLUMNS if name != "manager_id"], "manager_id", "revenue_minor",
                  *[custom_column(code) for code in codes]]
         schema = {name: pl.Utf8 for name in names[:8]} | {"revenue_minor": pl.Int64} | {
