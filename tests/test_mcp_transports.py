@@ -91,6 +91,7 @@ def test_stdio_serves_every_tool(store: SmallStore, tmp_path) -> None:  # type: 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # PostgreSQL: the two-process test below
 def test_http_serves_every_tool_to_the_bearer_of_the_token_only(store: SmallStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "http.log"
     with serve_http(store.url, TOKEN, log) as url:
@@ -143,6 +144,7 @@ def test_two_stateless_http_processes_on_one_postgresql_store_answer_alike(tmp_p
         ([], {"DATABASE_URL": "mysql://localhost/orders"}, "DATABASE_URL must be"),
         ([], {"SYNC_INTERVAL_MINUTES": "often"}, "SYNC_INTERVAL_MINUTES must be a number"),
     ],
+    ids=["http-without-token", "unreachable-store", "unsupported-database", "bad-setting"],
 )
 def test_bad_configuration_stops_with_one_clear_line(arguments: list[str], env: dict[str, str], expected: str,
                                                      tmp_path) -> None:  # type: ignore[no-untyped-def]
