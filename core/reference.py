@@ -152,7 +152,7 @@ class ReferenceBook:
             self.client.custom_fields("customer"),
             self.client.custom_dictionaries(),
         )
-        books = dict(zip(names, results[: len(names)]))
+        books = dict(zip(names, results[: len(names)], strict=True))
         order_fields, customer_fields, dictionaries = results[len(names):]
         items = reference_items(books, {"order": order_fields, "customer": customer_fields}, dictionaries)
         await asyncio.to_thread(self._store, items, timezone, currency)

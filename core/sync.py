@@ -91,7 +91,9 @@ class SyncEngine:
         self.settings = settings
         self.reference = ReferenceBook(engine, client, timezone_override=settings.timezone_override)
 
-    async def cycle(self, *, progress: ProgressCallback | None = None, stop: threading.Event | None = None) -> CycleResult:
+    async def cycle(
+        self, *, progress: ProgressCallback | None = None, stop: threading.Event | None = None
+    ) -> CycleResult:
         """One cycle: backfill whatever is unfinished, else apply new history. Raises on failure (recorded)."""
         ctx = SyncContext(
             engine=self.engine, client=self.client, start_date=self.settings.sync_start_date,

@@ -85,7 +85,8 @@ def _without_removed(session: Session, stream: Stream, rows: list[dict[str, Any]
     removed: set[int] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        removed.update(session.execute(select(model.id).where(model.id.in_(chunk), model.is_deleted.is_(True))).scalars())
+        query = select(model.id).where(model.id.in_(chunk), model.is_deleted.is_(True))
+        removed.update(session.execute(query).scalars())
     return [row for row in rows if row["id"] not in removed]
 
 

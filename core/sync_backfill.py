@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from sqlmodel import Session
 from core.sync_apply import Applied, apply_records, load_state
 from core.sync_context import SyncContext
 from core.sync_streams import Stream, Window
+from core.sync_tasks import gather_all
 from core.sync_windows import BackfillCursor, total_count, total_pages
 
 logger = logging.getLogger("retailcrm.sync")
@@ -57,10 +59,10 @@ async def backfill_pages(ctx: SyncContext, stream: Stream, cursor: BackfillCurso
 async def verify_windows(ctx: SyncContext, stream: Stream, cursor: BackfillCursor) -> bool:
     """Page again every window whose live count in the store is below the API's; False if stopped."""
     windows = cursor.windows()
-    bodies = await asyncio.gather(*(stream.page(ctx.client, 1, window, limit=20) for window in windows))
+    bodies = await gather_all(*(stream.page(ctx.client, 1, window, limit=20) for window in windows))
     api_counts = [total_count(body) for body in bodies]
     store_counts = await ctx.read(lambda session: [live_count(session, stream, window) for window in windows])
-    short = [index for index, (ours, theirs) in enumerate(zip(store_counts, api_counts)) if ours < theirs]
+    short = [index for index, (ours, theirs) in enumerate(zip(store_counts, api_counts, strict=True)) if ours < theirs]
     if not short:
         return True
     logger.info(
@@ -122,12 +124,9 @@ async def page_windows(
     try:
         async with aclosing(_in_order(fetch, jobs(), ahead=2 * ctx.concurrency)) as pages_in_order:
             async for (index, page, pages), body in pages_in_order:
-                records = stream.records_of(body)
-                applied = await ctx.write(
-                    lambda session, records=records, cursor=cursor_after(index, page, pages): _commit_page(
-                        session, stream, records, cursor, ctx.start_date
-                    )
-                )
+                commit = partial(_commit_page, stream=stream, records=stream.records_of(body),
+                                 cursor=cursor_after(index, page, pages), start_date=ctx.start_date)
+                applied = await ctx.write(commit)
                 ctx.stats.pages += 1
                 ctx.stats.count_upserted(stream.name, applied.upserted)
                 meter.advance(1, applied.upserted)
@@ -143,7 +142,7 @@ async def page_windows(
 
 
 def _commit_page(
-    session: Session, stream: Stream, records: list[dict[str, Any]], cursor: dict[str, Any] | None,
+    session: Session, *, stream: Stream, records: list[dict[str, Any]], cursor: dict[str, Any] | None,
     start_date: date | None,
 ) -> Applied:
     applied = apply_records(session, stream, records, start_date=start_date)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -162,11 +163,8 @@ async def sync_history(ctx: SyncContext, stream: Stream, since_id: int) -> bool:
             removals = dict(changes.removals)
             for missing in changes.refetch - returned:
                 removals.setdefault(missing, None)
-            applied = await ctx.write(
-                lambda session, fetched=fetched, removals=removals, changes=changes, count=len(records): _commit(
-                    session, ctx, stream, fetched, removals, changes.last_id, count
-                )
-            )
+            applied = await ctx.write(partial(_commit, ctx=ctx, stream=stream, fetched=fetched, removals=removals,
+                                              last_id=changes.last_id, count=len(records)))
             ctx.stats.pages += 1
             ctx.stats.history_records += len(records)
             ctx.stats.count_upserted(stream.name, applied.upserted)
@@ -180,6 +178,7 @@ async def sync_history(ctx: SyncContext, stream: Stream, since_id: int) -> bool:
 
 def _commit(
     session: Session,
+    *,
     ctx: SyncContext,
     stream: Stream,
     fetched: list[dict[str, Any]],

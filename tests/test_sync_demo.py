@@ -26,6 +26,7 @@ def _month(column, year: int, month: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_the_demo_dataset_gives_the_measured_november_counts(database_url) -> None:  # type: ignore[no-untyped-def]
     account = generate(scale=1.0)
     engine = make_engine(database_url)

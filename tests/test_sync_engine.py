@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
-from core.db import make_engine, init_db, session_for
+from core.db import init_db, make_engine, session_for
 from core.locking import SyncAlreadyRunning, sync_lock
 from core.models import Order, ReferenceItem, StoreMeta, SyncRun, SyncState
 from core.progress import SyncProgress
@@ -260,4 +260,5 @@ def test_order_rows_of_the_emulator_survive_the_store_round_trip(store) -> None:
         session.commit()
         stored = session.get(Order, payload["id"])
     row = order_row(payload, utcnow())
-    assert stored is not None and stored.custom_fields == row["custom_fields"] and stored.created_at == row["created_at"]
+    assert stored is not None
+    assert (stored.custom_fields, stored.created_at) == (row["custom_fields"], row["created_at"])

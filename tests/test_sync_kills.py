@@ -32,7 +32,8 @@ def _stored(engine) -> int:  # type: ignore[no-untyped-def]
 
 def _interrupted_runs(engine) -> int:  # type: ignore[no-untyped-def]
     with session_for(engine) as session:
-        return int(session.execute(select(func.count()).select_from(SyncRun).where(SyncRun.status == "interrupted")).scalar_one())
+        query = select(func.count()).select_from(SyncRun).where(SyncRun.status == "interrupted")
+        return int(session.execute(query).scalar_one())
 
 
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(database_url) -> None:  # type: ignore[no-untyped-def]
@@ -45,8 +46,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(database_url) -> 
         kills = 0
         for target in sorted(rng.sample(range(50, total - 50), BACKFILL_KILLS)):
             process = start_daemon(["--once"], env)
-            wait_for(lambda: _stored(engine) >= target or process.poll() is not None, timeout=120,
-                     what=f"{target} orders stored (seed {seed})")
+            wait_for(lambda process=process, target=target: _stored(engine) >= target or process.poll() is not None,
+                     timeout=120, what=f"{target} orders stored (seed {seed})")
             if process.poll() is None:
                 process.kill()
                 kills += 1

@@ -43,9 +43,12 @@ def _order_day_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["created_date"], *(manager if name == "manager_id" else row[name] for name in _ORDER_DIMENSIONS))
 
 
-def _compare_rows(kind: str, expected: dict[int, dict[str, Any]], stored: dict[int, Any], fields: tuple[str, ...]) -> list[str]:
-    problems = [f"{kind} {i} is live in the account but not in the store" for i in sorted(expected.keys() - stored.keys())]
-    problems += [f"{kind} {i} is live in the store but not in the account" for i in sorted(stored.keys() - expected.keys())]
+def _compare_rows(
+    kind: str, expected: dict[int, dict[str, Any]], stored: dict[int, Any], fields: tuple[str, ...]
+) -> list[str]:
+    missing, extra = sorted(expected.keys() - stored.keys()), sorted(stored.keys() - expected.keys())
+    problems = [f"{kind} {i} is live in the account but not in the store" for i in missing]
+    problems += [f"{kind} {i} is live in the store but not in the account" for i in extra]
     for record_id in sorted(expected.keys() & stored.keys()):
         for name in fields:
             want, have = expected[record_id][name], getattr(stored[record_id], name)
