@@ -1,5 +1,9 @@
 """SIGKILL at twenty seeded points of backfill and incremental cycles; the restarted daemon ends equal to the truth.
 
+`tests/test_sync_kills.py` kills a few times at moments drawn from the clock and checks the end state;
+this scenario pins twenty reproducible kill points to the daemon's own requests and also checks the
+store after every single kill.
+
 `sync_daemon.py` runs as a real process against the emulator over real HTTP (uvicorn in a thread of
 this process, around an `Account` the test can change between runs). Each kill point is "the n-th API
 request of this run, on arrival or a few milliseconds after its answer" (so kills land while requests
