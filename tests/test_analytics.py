@@ -218,7 +218,7 @@ def test_list_dimensions_shows_reference_codes_and_stored_values(analytics: Anal
     interests = {v.key: (v.label, v.count) for v in dimensions["custom:interests"].values}
     assert interests["sport"] == ("Спорт и отдых", 0) and interests["home"] == ("Дом и сад", 2)
     assert dimensions["custom:interests"].filter == "custom_fields.interests"
-    assert dimensions["custom:adress_client"].values == []  # free text: never listed
+    assert "custom:adress_client" not in dimensions  # free text: not offered (personal, unbounded)
     assert dimensions["manager"].filter == "managers"
 
 

@@ -39,11 +39,11 @@ def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
 
 
 def _custom_dimensions(reader: FactReader, context: Context) -> list[a.DimensionInfo]:
-    """Custom fields; values are listed for dictionaries and booleans only (free text may be personal)."""
+    """Custom fields with a closed set of values (dictionaries, booleans); free text (e.g. an address typed into
+    a field) is not offered as a dimension: its values may be personal and are too many to group by."""
     codes = context.catalogue.enumerable_custom_fields()
     orders = reader.all_orders(context)
-    infos = [_info(context, f"custom:{code}", f"custom_fields.{code}", Counter())
-             for code in sorted(set(context.catalogue.custom_fields) - set(codes))]
+    infos = []
     for code in codes:
         column = custom_column(code)
         values = orders.select(pl.col(column).explode(empty_as_null=True).fill_null("")).group_by(column).len()
