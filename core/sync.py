@@ -126,10 +126,24 @@ class SyncEngine:
             changes_data=False,
         )
 
+    async def _reconcile_if_asked(self, ctx: SyncContext, stream: Stream) -> bool:
+        """Check the window counts when history held a record of no usable id; False if stopped."""
+        state = await ctx.read(lambda session: _state_snapshot(session, stream.name))
+        if not state.backfill_cursor or not state.backfill_cursor.get("reconcile"):
+            return True
+        cursor = BackfillCursor.from_json(state.backfill_cursor)
+        if not await verify_windows(ctx, stream, cursor):
+            return False
+        cursor.reconcile = False
+        await ctx.write(lambda session: _set_cursor(session, stream.name, cursor), changes_data=False)
+        return True
+
     async def _sync_stream(self, ctx: SyncContext, stream: Stream) -> bool:
         state = await ctx.read(lambda session: _state_snapshot(session, stream.name))
         if state.backfill_done:
-            return await sync_history(ctx, stream, state.history_since_id or 0)
+            if not await sync_history(ctx, stream, state.history_since_id or 0):
+                return False
+            return await self._reconcile_if_asked(ctx, stream)
         cursor = BackfillCursor.from_json(state.backfill_cursor) if state.backfill_cursor else None
         since_id = state.history_since_id or 0
         if cursor is None:

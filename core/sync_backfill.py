@@ -8,8 +8,10 @@ with its rows, day aggregates and the cursor of the next page in one transaction
 `totalPageCount`, never on an empty or short page.
 
 Inserts and deletions while paging can shift an unchanged record across a page boundary so that
-no page shows it. `verify_windows` (run after history has caught up) compares each window's live
-count in the store with the API's `totalCount` and pages again any window that is short.
+no page shows it. `verify_windows` (run after history has caught up, and whenever history held a
+record it could not place) compares each window's live count in the store with the API's
+`totalCount`, pages again any window that differs, and re-fetches by id what the store holds but the
+list no longer shows.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlmodel import Session
 
 from core.sync_apply import Applied, apply_records, load_state
 from core.sync_context import SyncContext
+from core.sync_refetch import record_id, refetch
 from core.sync_streams import Stream, Window
 from core.sync_tasks import gather_all
 from core.sync_windows import BackfillCursor, total_count, total_pages
@@ -57,20 +60,53 @@ async def backfill_pages(ctx: SyncContext, stream: Stream, cursor: BackfillCurso
 
 
 async def verify_windows(ctx: SyncContext, stream: Stream, cursor: BackfillCursor) -> bool:
-    """Page again every window whose live count in the store is below the API's; False if stopped."""
+    """Make every window's live count in the store equal to the API's; False if stopped.
+
+    A window that differs is paged again (upserting what the list shows); records the store still
+    holds as live in it but the list no longer shows are re-fetched by id: moved ones are updated,
+    missing ones removed.
+    """
     windows = cursor.windows()
     bodies = await gather_all(*(stream.page(ctx.client, 1, window, limit=20) for window in windows))
     api_counts = [total_count(body) for body in bodies]
     store_counts = await ctx.read(lambda session: [live_count(session, stream, window) for window in windows])
-    short = [index for index, (ours, theirs) in enumerate(zip(store_counts, api_counts, strict=True)) if ours < theirs]
-    if not short:
+    differ = [i for i, (ours, theirs) in enumerate(zip(store_counts, api_counts, strict=True)) if ours != theirs]
+    if not differ:
         return True
     logger.info(
-        "%s: %d window(s) hold fewer records than the API lists (%s); paging them again",
-        stream.name, len(short),
-        ", ".join(f"{_label(windows[i])}: {store_counts[i]} < {api_counts[i]}" for i in short[:5]),
+        "%s: %d window(s) differ from the API's counts (%s); paging them again",
+        stream.name, len(differ),
+        ", ".join(f"{_label(windows[i])}: {store_counts[i]} vs {api_counts[i]}" for i in differ[:5]),
     )
-    return await page_windows(ctx, stream, windows, short, first_page=1, phase="verify", cursor_after=lambda *_: None)
+    listed: set[int] = set()
+    if not await page_windows(ctx, stream, windows, differ, first_page=1, phase="verify",
+                              cursor_after=lambda *_: None, listed=listed):
+        return False
+    surplus = [windows[i] for i in differ if store_counts[i] > api_counts[i]]
+    unlisted = await ctx.read(lambda session: live_ids(session, stream, surplus) - listed)
+    if unlisted:
+        fetched, complete = await refetch(ctx, stream, unlisted)
+        found = {record_id(payload) for payload in fetched}
+        removals = {gone: None for gone in unlisted - found} if complete else {}
+        applied = await ctx.write(partial(apply_records, stream=stream, payloads=fetched, removals=removals,
+                                          start_date=ctx.start_date))
+        logger.info("%s: %d record(s) no longer listed: %d updated, %d removed",
+                    stream.name, len(unlisted), applied.upserted, applied.removed)
+    return True
+
+
+def live_ids(session: Session, stream: Stream, windows: Sequence[Window]) -> set[int]:
+    """Ids of live records of `stream` created in any of `windows`."""
+    model = stream.model
+    ids: set[int] = set()
+    for window in windows:
+        query = select(model.id).where(model.is_deleted.is_(False))
+        if window.start is not None:
+            query = query.where(model.created_date >= window.start)
+        if window.end is not None:
+            query = query.where(model.created_date < window.end)
+        ids.update(session.execute(query).scalars())
+    return ids
 
 
 def live_count(session: Session, stream: Stream, window: Window) -> int:
@@ -93,8 +129,12 @@ async def page_windows(
     first_page: int,
     phase: str,
     cursor_after: CursorAfter,
+    listed: set[int] | None = None,
 ) -> bool:
-    """Fetch and commit every page of `windows[i]` for i in `indices` (the first from `first_page`)."""
+    """Fetch and commit every page of `windows[i]` for i in `indices` (the first from `first_page`).
+
+    `listed`, when given, collects the ids of every record the pages showed.
+    """
     surveys: dict[int, asyncio.Task[dict[str, Any]]] = {}
     page_counts: dict[int, int] = {}
     meter = ctx.meter(phase, stream.name)
@@ -124,7 +164,10 @@ async def page_windows(
     try:
         async with aclosing(_in_order(fetch, jobs(), ahead=2 * ctx.concurrency)) as pages_in_order:
             async for (index, page, pages), body in pages_in_order:
-                commit = partial(_commit_page, stream=stream, records=stream.records_of(body),
+                records = stream.records_of(body)
+                if listed is not None:
+                    listed.update(found for record in records if (found := record_id(record)) is not None)
+                commit = partial(_commit_page, stream=stream, records=records,
                                  cursor=cursor_after(index, page, pages), start_date=ctx.start_date)
                 applied = await ctx.write(commit)
                 ctx.stats.pages += 1

@@ -2,8 +2,10 @@
 
 History tells which records changed; their final state is re-fetched in full by id, so records
 that arrive out of order, or several changes of one record, all end in the state the API has now.
-A record the re-fetch does not return was deleted; `deleted` and `combinedTo` records remove the
-record at once (a merge also re-fetches the record it was merged into). Each history page is
+A record the re-fetch does not return was deleted (unless the answer itself was broken);
+`deleted` and `combinedTo` records remove the record at once (a merge also re-fetches the record it
+was merged into). A record naming no usable id is counted and makes the stream's window counts be
+checked against the API (see `core.sync_backfill.verify_windows`). Each history page is
 committed with its re-fetched rows, the aggregates and the new `sinceId` in one transaction.
 """
 
@@ -24,6 +26,7 @@ from core.normalize import DATETIME_FORMAT, as_int
 from core.retailcrm_client import RetailCRMClient
 from core.sync_apply import Applied, apply_records, load_state
 from core.sync_context import SyncContext
+from core.sync_refetch import record_id, refetch
 from core.sync_streams import Stream
 from core.sync_windows import total_pages
 
@@ -128,26 +131,28 @@ class HistoryChanges:
     last_id: int = 0
     refetch: set[int] = field(default_factory=set)
     removals: dict[int, int | None] = field(default_factory=dict)
+    unidentified: int = 0
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], entity_key: str) -> HistoryChanges:
-        """Sort `records` into re-fetches and removals (a merge remembers its target)."""
+        """Sort `records` into re-fetches and removals (a merge remembers its target); count records of no id."""
         changes = cls()
         for record in records:
             changes.last_id = max(changes.last_id, as_int(record.get("id")) or 0)
             entity = record.get(entity_key)
-            record_id = as_int(entity.get("id")) if isinstance(entity, dict) else None
-            if record_id is None:
+            entity_id = as_int(entity.get("id")) if isinstance(entity, dict) else None
+            if entity_id is None:
+                changes.unidentified += 1
                 continue
             target = record.get("combinedTo")
             target_id = as_int(target.get("id")) if isinstance(target, dict) else None
             if target_id is not None:
-                changes.removals[record_id] = target_id
+                changes.removals[entity_id] = target_id
                 changes.refetch.add(target_id)
             elif record.get("deleted"):
-                changes.removals.setdefault(record_id, None)
+                changes.removals.setdefault(entity_id, None)
             else:
-                changes.refetch.add(record_id)
+                changes.refetch.add(entity_id)
         changes.refetch -= changes.removals.keys()
         return changes
 
@@ -158,13 +163,16 @@ async def sync_history(ctx: SyncContext, stream: Stream, since_id: int) -> bool:
     async with aclosing(history_pages(ctx.client, stream, since_id=since_id)) as pages:
         async for records in pages:
             changes = HistoryChanges.of(records, stream.history_key)
-            fetched = await stream.by_ids(ctx.client, sorted(changes.refetch)) if changes.refetch else []
-            returned = {as_int(payload.get("id")) for payload in fetched}
+            if changes.unidentified:
+                logger.warning("%s history: %d record(s) without a usable %s id; the window counts will be "
+                               "checked against the API", stream.name, changes.unidentified, stream.history_key)
+            fetched, complete = await refetch(ctx, stream, changes.refetch)
             removals = dict(changes.removals)
-            for missing in changes.refetch - returned:
-                removals.setdefault(missing, None)
+            if complete:
+                for missing in changes.refetch - {record_id(payload) for payload in fetched}:
+                    removals.setdefault(missing, None)
             applied = await ctx.write(partial(_commit, ctx=ctx, stream=stream, fetched=fetched, removals=removals,
-                                              last_id=changes.last_id, count=len(records)))
+                                              changes=changes, count=len(records)))
             ctx.stats.pages += 1
             ctx.stats.history_records += len(records)
             ctx.stats.count_upserted(stream.name, applied.upserted)
@@ -183,11 +191,13 @@ def _commit(
     stream: Stream,
     fetched: list[dict[str, Any]],
     removals: dict[int, int | None],
-    last_id: int,
+    changes: HistoryChanges,
     count: int,
 ) -> Applied:
     applied = apply_records(session, stream, fetched, removals, start_date=ctx.start_date)
     state = load_state(session, stream.name)
-    state.history_since_id = max(state.history_since_id or 0, last_id)
+    state.history_since_id = max(state.history_since_id or 0, changes.last_id)
     state.records_applied = (state.records_applied or 0) + count
+    if changes.unidentified and state.backfill_cursor:
+        state.backfill_cursor = {**state.backfill_cursor, "reconcile": True}
     return applied

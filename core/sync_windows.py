@@ -4,7 +4,8 @@ Windows are account-local calendar months from the first one to the current mont
 open-ended so new records always have a window. Without `SYNC_START_DATE` a leading window takes
 everything created before the first month, which is guessed from the first and last page of the
 unfiltered list (a hint only: whatever the list's sort order, that window's own paging is exact).
-The cursor names the next page to commit: {window, page} plus the phase ("pages", "verify", "done").
+The cursor names the next page to commit: {window, page} plus the phase ("pages", "verify", "done");
+`reconcile` asks for the window counts to be checked again (history held a record of no known id).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class BackfillCursor:
     window: int = 0
     page: int = 1
     phase: str = "pages"
+    reconcile: bool = False
 
     def windows(self) -> list[Window]:
         """The plan: [head (everything before `first`)], months from `first`, then [open_from, ∞)."""

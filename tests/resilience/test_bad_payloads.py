@@ -73,7 +73,7 @@ class Corruptor:
             return None
         rng = self.rng
         document = json.loads(body)
-        # Broken records in a re-fetch by ids are left out here: see the xfail tests below.
+        # Broken records in a re-fetch by ids are left out here: see the tests below.
         records = key != "history" and "filter[ids]" not in unquote(query)
         kinds = ["invalid utf-8", "list null", "list wrong type", "list missing", "pagination null",
                  "pagination missing", "success not true", "unknown fields", "long strings", "wrong types kept out"]
@@ -232,10 +232,6 @@ def test_a_refetch_answer_without_its_list_is_retried_not_taken_as_deletions(
     scenario.verify(store, database_url, account, since=START)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/sync_history.py sync_history(): a re-fetched payload without a usable id leaves its order out of "
-    "`returned`, and every re-fetched id missing from `returned` is marked deleted (final). Proposed fix: "
-    "infer no deletion from absence when a payload of the answer has no usable id."))
 def test_a_refetched_order_without_a_usable_id_is_not_taken_as_deleted(database_url: str, store: Engine) -> None:
     account = generate(seed=93, scale=0.005)
 
@@ -250,10 +246,6 @@ def test_a_refetched_order_without_a_usable_id_is_not_taken_as_deleted(database_
     assert not _wrongly_removed(store, account)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/sync_history.py HistoryChanges.of(): a history record whose `order` is null or has no usable id "
-    "is dropped without a word and the cursor moves past it, so a deletion (or any change) is lost until "
-    "the order changes again. Proposed fix: retry the page (or fail the cycle with a recorded error)."))
 def test_a_deletion_record_without_its_order_id_is_not_lost(database_url: str, store: Engine) -> None:
     account = generate(seed=94, scale=0.005)
 
