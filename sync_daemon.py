@@ -4,8 +4,9 @@
     python sync_daemon.py --once     one cycle (backfill while unfinished, else incremental); exit 0 on success
     python sync_daemon.py --status   JSON: last sync, cursors, records stored, last error
 
-Expected failures (settings, API key, network, store, another sync running) print one line and
-exit non-zero (2 for settings, 1 otherwise), never a traceback. The logic lives in `core.sync`.
+Expected failures (settings, API key, network, store) print one line and exit non-zero (2 for
+settings, 1 otherwise), never a traceback. Another sync already running against the store is said in
+one line and exits 0 (`--wait` waits for it instead). The logic lives in `core.sync`.
 """
 
 from __future__ import annotations
