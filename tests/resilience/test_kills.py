@@ -7,7 +7,9 @@ store after every single kill.
 `sync_daemon.py` runs as a real process against the emulator over real HTTP (uvicorn in a thread of
 this process, around an `Account` the test can change between runs). Each kill point is "the n-th API
 request of this run, on arrival or a few milliseconds after its answer" (so kills land while requests
-are in flight, between commits and inside them), or a seeded number of seconds after its first request, whichever comes first.
+are in flight, between commits and inside them); in incremental cycles, which make few requests, a
+seeded number of seconds after the first request may come first. Half the kill points go to the
+backfill: if it is still unfinished then, one clean `--once` run finishes it.
 Between runs the account changes. Right after every kill the store must be consistent with itself
 (day aggregates equal a recount of its own orders: commits are atomic) and no cursor may have moved
 back; at the end one `--once` run must leave the store equal to the truth.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import random
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -40,6 +43,11 @@ SEED = 31
 def _states(engine: Engine) -> dict[str, SyncState]:
     with session_for(engine) as session:
         return {state.stream: state for state in session.execute(select(SyncState)).scalars()}
+
+
+def _backfill_done(engine: Engine) -> bool:
+    states = _states(engine)
+    return len(states) == 2 and all(state.backfill_done for state in states.values())
 
 
 def _last_run(engine: Engine) -> SyncRun | None:
@@ -77,22 +85,28 @@ def test_sigkill_at_twenty_points_then_the_store_equals_the_truth(tmp_path: Path
     since: dict[str, int] = {}
     with ServedEmulator(Tap(emulator_app(account), before=switch.before, after=switch.after)) as emulator:
         env = daemon_env(database_url, emulator.url, SYNC_INTERVAL_MINUTES="0.01", RETAILCRM_CONCURRENCY="4")
-        for _ in range(KILLS):
-            states = _states(engine)
-            in_backfill = not all(state.backfill_done for state in states.values()) or len(states) < 2
+        for kill in range(KILLS):
+            in_backfill = not _backfill_done(engine)
+            if in_backfill and kill == KILLS // 2:  # half the kill points are kept for incremental cycles
+                assert run_daemon(["--once"], env).returncode == 0
+                in_backfill = False
             if not in_backfill:
                 account.random_activity(rng, rng.randint(20, 150))
-            at_request = rng.randint(1, 120) if in_backfill else rng.randint(1, 12)
+            # A backfill is killed at a request (a fast machine could finish it within any fixed time), or as
+            # it finishes; an incremental cycle makes few requests, so there a seeded time limit may come first.
+            at_request = rng.randint(1, 100) if in_backfill else rng.randint(1, 12)
             delay = rng.choice((None, rng.uniform(0.0, 0.03)))
-            seconds = rng.uniform(0.3, 2.5)
+            deadline = time.monotonic() + (120.0 if in_backfill else rng.uniform(0.3, 2.5))
             previous = _last_run(engine)
             process = spawn_daemon([], env, log)
             switch.arm(process.pid, at_request, delay)
             assert switch.reached.wait(timeout=60), log.read_text()[-3000:]
-            if not switch.fired.wait(timeout=seconds):
-                switch.disarm()
-                process.send_signal(signal.SIGKILL)
-                phases["timed"] += 1
+            while not switch.fired.wait(timeout=0.05):
+                if time.monotonic() > deadline or (in_backfill and _backfill_done(engine)):
+                    switch.disarm()
+                    process.send_signal(signal.SIGKILL)
+                    phases["timed" if time.monotonic() > deadline else "as the backfill ended"] += 1
+                    break
             process.wait(timeout=30)
             assert process.returncode == -signal.SIGKILL, log.read_text()[-3000:]
             scenario.fault()
