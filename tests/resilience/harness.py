@@ -25,7 +25,6 @@ from sqlalchemy import Engine, select
 
 from core.db import session_for
 from core.models import SyncRun, SyncState
-
 from retailcrm_emulator import Account
 from retailcrm_emulator.app import create_app
 from retailcrm_emulator.clock import today_local

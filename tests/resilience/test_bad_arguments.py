@@ -18,7 +18,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import MetaData, select
 
 from core.analytics import Analytics
 from core.config import load_settings

@@ -17,7 +17,6 @@ daemon scenarios cover.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
