@@ -7,7 +7,6 @@ import streamlit as st
 from core.analytics import PeriodError
 from core.dashboard import format as fmt
 from core.dashboard.charts import cumulative_figure, daily_figure
-from core.dashboard.choices import Choices
 from core.dashboard.comparison import Comparison, comparison_of
 from core.dashboard.data import Store
 from core.dashboard.ranges import aligned_previous, drill_period, months_between
@@ -62,7 +61,7 @@ def drill_links(view: ViewState, figures: Comparison, label_a: str, label_b: str
 
 def render(store: Store) -> None:
     status = require_orders(store)
-    choices = Choices.of(store.list_dimensions())
+    choices = store.choices()
     view = filters_panel(current_view(), choices)
     filters = view.to_filters()
     today = account_today(status)

@@ -5,7 +5,6 @@ from dataclasses import replace
 import streamlit as st
 
 from core.dashboard import format as fmt
-from core.dashboard.choices import Choices
 from core.dashboard.data import Store
 from core.dashboard.ranges import months_between
 from core.dashboard.session import current_view, set_view, widget_key
@@ -18,7 +17,7 @@ PAGE_SIZES = (50, 100, 200, 500)
 
 def render(store: Store) -> None:
     status = require_orders(store)
-    choices = Choices.of(store.list_dimensions())
+    choices = store.choices()
     view = filters_panel(current_view(), choices)
     filters = view.to_filters()
     today = account_today(status)

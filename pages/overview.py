@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.dashboard import format as fmt
 from core.dashboard.charts import trend_figure
-from core.dashboard.choices import Choices
 from core.dashboard.comparison import Comparison, comparison_of
 from core.dashboard.data import Store
 from core.dashboard.ranges import KpiPair, drill_period, kpi_pairs, trend_period
@@ -37,7 +36,7 @@ def kpi_tile(pair: KpiPair, figures: Comparison, view: ViewState) -> None:
 
 def render(store: Store) -> None:
     status = require_orders(store)
-    choices = Choices.of(store.list_dimensions())
+    choices = store.choices()
     view = filters_panel(current_view(), choices)
     filters = view.to_filters()
     if caption := filters_caption(view, choices):

@@ -20,6 +20,7 @@ from core.analytics import Analytics, Filters
 from core.config import load_settings
 from core.dashboard import format as fmt
 from core.dashboard.comparison import comparison_of
+from core.dashboard.data import dimension_lists
 from core.dashboard.ranges import kpi_pairs
 from core.db import init_db, make_engine
 from core.periods import local_now
@@ -63,9 +64,16 @@ def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def open_app(database_url: str, monkeypatch: pytest.MonkeyPatch, page: str | None = None,
-             query: dict[str, str | list[str]] | None = None) -> AppTest:
-    """The app run once against `database_url` (optionally from a link), then switched to `page`."""
+             query: dict[str, str | list[str]] | None = None, *, reachable: bool = True) -> AppTest:
+    """The app run once against `database_url` (optionally from a link), then switched to `page`.
+
+    The filters' value lists, which the dashboard loads in the background, are loaded first, so the
+    filter widgets are there from the first run.
+    """
     monkeypatch.setenv("DATABASE_URL", database_url)
+    if reachable:
+        has_orders = core(database_url).sync_status().orders_stored > 0
+        assert dimension_lists(database_url).wait(has_orders, timeout=TIMEOUT) is not None
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     for key, value in (query or {}).items():
         app.query_params[key] = value
@@ -113,7 +121,7 @@ def test_every_page_explains_an_empty_store(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_an_unreachable_store_is_one_line_and_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app("postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=2", monkeypatch)
+    app = open_app("postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=2", monkeypatch, reachable=False)
     assert not app.exception
     [problem] = [item.value for item in app.error]
     assert problem.startswith("The store cannot be opened:") and "DATABASE_URL" in problem
@@ -121,7 +129,7 @@ def test_an_unreachable_store_is_one_line_and_no_traceback(monkeypatch: pytest.M
 
 
 def test_a_bad_database_url_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app("mysql://somewhere/db", monkeypatch)
+    app = open_app("mysql://somewhere/db", monkeypatch, reachable=False)
     assert not app.exception
     assert [item.value for item in app.error] == [
         "Configuration problem: DATABASE_URL must be sqlite:///<path> or postgresql+psycopg://user@host:port/db"

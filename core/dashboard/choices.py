@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from core.analytics import DimensionsAnswer
 from core.analytics.answers import DimensionInfo
+from core.analytics.dimensions import DIMENSION_LABELS
+from core.filters import DIMENSIONS, FILTER_DIMENSIONS
 
 # A dimension with more values than this is free text (e.g. an address field): not a useful grouping,
 # too long a list to pick from, and possibly personal.
@@ -15,14 +17,26 @@ _CODE_HIDDEN = {"city", "manager"}  # their keys are derived from the label, sho
 
 @dataclass(frozen=True)
 class Choices:
-    """The dimensions offered for grouping and filtering, with their values' labels."""
+    """The dimensions offered for grouping and filtering, with their values' labels.
+
+    `ready` is False while the values are still being listed: then only the built-in dimensions are
+    offered for grouping, and there is nothing to filter by yet.
+    """
 
     dimensions: tuple[DimensionInfo, ...]
+    ready: bool = True
 
     @classmethod
     def of(cls, answer: DimensionsAnswer) -> "Choices":
         """Every dimension of the answer that is small enough to pick from."""
         return cls(tuple(d for d in answer.dimensions if len(d.values) <= MAX_VALUES))
+
+    @classmethod
+    def pending(cls) -> "Choices":
+        """The built-in dimensions, without values, for while the values are being listed."""
+        filters = {dimension: name for name, dimension in FILTER_DIMENSIONS.items()}
+        return cls(tuple(DimensionInfo(name=name, label=DIMENSION_LABELS.get(name, name), filter=filters.get(name),
+                                       values=[]) for name in DIMENSIONS), ready=False)
 
     @property
     def names(self) -> list[str]:

@@ -3,7 +3,7 @@
 Every figure on the dashboard comes from `core.analytics`; this module only remembers the answers
 (`st.cache_data`) under the store's data version, so the first sync that commits shows up at once
 and nothing is computed twice for the same version. Only the lists of dimension values behind the
-filters are kept across versions (refreshed in the background), because listing them is slow.
+filters are kept across versions and loaded in the background (`DimensionLists`): listing them is slow.
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from core.analytics import (
     BreakdownAnswer,
     CompareAnswer,
     CountAnswer,
-    DimensionsAnswer,
     Filters,
     OrdersAnswer,
     SyncStatusAnswer,
     TimeseriesAnswer,
 )
 from core.config import load_settings
+from core.dashboard.choices import Choices
+from core.dashboard.dimension_lists import DimensionLists
 
-DIMENSIONS_TTL_SECONDS = 600
+# How long a page waits for a missing list of dimension values before showing itself without filters.
+CHOICES_GRACE_SECONDS = 1.5
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,15 +47,10 @@ def _answer(database_url: str, version: int, question: str, arguments: str) -> A
     return getattr(analytics_for(database_url), question)(**json.loads(arguments))
 
 
-@st.cache_data(show_spinner=False, ttl=DIMENSIONS_TTL_SECONDS, refresh_mode="background")
-def _dimensions(database_url: str, has_orders: bool) -> DimensionsAnswer:
-    """The dimensions and their values, refreshed in the background at most every few minutes.
-
-    Listing every value reads every order, which is slow on a big store; the values change rarely
-    (a new city now and then), so after the first time nobody waits for them. `has_orders` keys the
-    cache, so the first sync into an empty store shows its values at once.
-    """
-    return analytics_for(database_url).list_dimensions()
+@st.cache_resource(show_spinner=False)
+def dimension_lists(database_url: str) -> DimensionLists:
+    """The process-wide background loader of a store's dimension values (see `DimensionLists`)."""
+    return DimensionLists(analytics_for(database_url).list_dimensions)
 
 
 def _filters(filters: Filters | None) -> dict[str, Any] | None:
@@ -97,9 +94,12 @@ class Store:
         return self._ask("find_orders", period=period, filters=_filters(filters), number=number, limit=limit,
                          offset=offset)
 
-    def list_dimensions(self) -> DimensionsAnswer:
-        """Every dimension with its values and labels (possibly a few minutes old, see `_dimensions`)."""
-        return _dimensions(self.database_url, self.sync_status().orders_stored > 0)
+    def choices(self) -> Choices:
+        """The dimensions to group and filter by, with their values (a few minutes old at most); while the
+        values are still being listed, the built-in dimensions without values (`Choices.ready` False)."""
+        lists = dimension_lists(self.database_url)
+        answer = lists.latest(self.sync_status().orders_stored > 0, wait_seconds=CHOICES_GRACE_SECONDS)
+        return Choices.of(answer) if answer is not None else Choices.pending()
 
     def sync_status(self) -> SyncStatusAnswer:
         """Store health, with the lag computed now (not cached here)."""

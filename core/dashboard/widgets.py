@@ -14,18 +14,19 @@ from core.analytics import FilterError, NotSyncedError, PeriodError, SyncStatusA
 from core.config import ConfigError, load_settings
 from core.dashboard import format as fmt
 from core.dashboard.choices import Choices
-from core.dashboard.data import Store, analytics_for, open_store
+from core.dashboard.data import Store, analytics_for, dimension_lists, open_store
 from core.dashboard.export import XLSX_MIME, csv_bytes, file_stem, xlsx_bytes
 from core.dashboard.ranges import day_range_text, parse_day_range, parse_month
 from core.dashboard.session import (WIDGET_PREFIX, current_view, enter_page, load_view, publish_view, set_view,
                                     widget_key)
-from core.dashboard.state import ViewState
+from core.dashboard.state import ViewState, is_dimension
 from core.dashboard.tables import CODE, Table
 from core.periods import local_now, parse_period
 
 FRESHNESS_EVERY = "30s"
 STALE_AFTER_INTERVALS = 3
 FILTER_PREFIX = "f."
+CHOICES_PENDING_KEY = "dashboard.choices_pending"
 EMPTY_STORE_MESSAGE = (
     "The store holds no orders yet. Fill it with one sync cycle: `python sync_daemon.py --once` "
     "(RETAILCRM_URL and RETAILCRM_API_KEY set), or start the demo with `./demo.sh`; "
@@ -119,10 +120,17 @@ def _freshness(database_url: str, version: int) -> None:
     except Exception as problem:  # noqa: BLE001 - the store went away after the page was drawn
         st.markdown(f":red[The store cannot be read now: {one_line(problem)}]")
         return
-    if status.data_version != version:
+    if status.data_version != version or _choices_arrived(database_url, status):
         st.rerun(scope="app")
     st.markdown(freshness_line(status), help="Last successful sync of the local store with RetailCRM. "
                 "A new sync shows up on every page at once.")
+
+
+def _choices_arrived(database_url: str, status: SyncStatusAnswer) -> bool:
+    """True once the dimension values a page was drawn without have been listed."""
+    if not st.session_state.get(CHOICES_PENDING_KEY):
+        return False
+    return dimension_lists(database_url).latest(status.orders_stored > 0) is not None
 
 
 def fact(label: str, value: str, *, help: str | None = None, color: str | None = None) -> None:
@@ -186,8 +194,13 @@ def _month_label(text: str) -> str:
 
 def dimension_picker(label: str, name: str, value: str | None, choices: Choices, *, optional: bool = False,
                      exclude: str | None = None) -> str | None:
-    """A dimension to group by, shown by its title; with `optional`, "(none)" gives None."""
+    """A dimension to group by, shown by its title; with `optional`, "(none)" gives None.
+
+    A custom dimension chosen before stays offered while the values are still being listed.
+    """
     options = ([NO_DIMENSION] if optional else []) + [dimension for dimension in choices.names if dimension != exclude]
+    if value and value not in options and not choices.ready and is_dimension(value) and value != exclude:
+        options.append(value)
     seed = value if value in options else options[0]
     key = widget_key(name, seed, lambda current: current in options)
     chosen = st.selectbox(label, options, key=key,
@@ -206,9 +219,17 @@ def _clear_filters() -> None:
 
 
 def filters_panel(view: ViewState, choices: Choices) -> ViewState:
-    """Sidebar multiselects for every dimension; the choice follows the manager to every page and the URL."""
+    """Sidebar multiselects for every dimension; the choice follows the manager to every page and the URL.
+
+    While the values are still being listed, the panel says so and the view's filters stay as they are.
+    """
     active = sum(1 for values in view.filters.values() if values)
+    st.session_state[CHOICES_PENDING_KEY] = not choices.ready
     with st.sidebar.expander(f"Filters ({active} active)" if active else "Filters", expanded=bool(active)):
+        if not choices.ready:
+            st.caption("The filters' values are still being listed (a large store takes a few minutes); they "
+                       "appear here by themselves. Filters from a link already apply.")
+            return view
         ignored: list[str] = []
         for dimension in choices.dimensions:
             options = choices.value_codes(dimension.name)
