@@ -46,6 +46,7 @@ class Measurement:
     requests: int
     rate_limited: int
     first_page_after: float
+    cpu_seconds: float
 
     def orders_per_second(self) -> float:
         """Orders committed per second of the whole run (start-up included)."""
@@ -103,6 +104,7 @@ def measure(*, latency: float, seconds: float, rps: float, scale: float, concurr
                     orders[0] = update.records
 
             timer = threading.Timer(seconds, stop.set)
+            cpu_before = time.process_time()
             started = time.monotonic()
             timer.start()
             try:
@@ -110,13 +112,14 @@ def measure(*, latency: float, seconds: float, rps: float, scale: float, concurr
             finally:
                 timer.cancel()
             elapsed = time.monotonic() - started
+            cpu = time.process_time() - cpu_before
         stats = httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", headers={"X-API-KEY": API_KEY}).json()["stats"]
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
     return Measurement(latency=latency, seconds=elapsed, orders=orders[0], pages=result.pages,
                        requests=result.api_requests, rate_limited=stats["rateLimited"],
-                       first_page_after=(first_page[0] - started) if first_page else float("nan"))
+                       first_page_after=(first_page[0] - started) if first_page else float("nan"), cpu_seconds=cpu)
 
 
 def main() -> None:
@@ -140,7 +143,8 @@ def main() -> None:
             f"latency {latency:>5.2f} s: {result.orders:>6,} orders in {result.seconds:5.1f} s = {rate:6,.0f} orders/s "
             f"({rate / ceiling:.1%} of the ceiling); from the first committed page (after "
             f"{result.first_page_after:.1f} s): {steady:,.0f} orders/s ({steady / ceiling:.1%}); "
-            f"{result.requests} requests, {result.rate_limited} answered 503 by the rate limit",
+            f"{result.requests} requests, {result.rate_limited} answered 503 by the rate limit; "
+            f"sync process CPU {result.cpu_seconds / result.seconds:.0%} of one core",
             flush=True,
         )
 
