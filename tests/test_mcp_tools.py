@@ -301,6 +301,10 @@ def test_resources_serve_sync_status_and_dimensions(demo: DemoStore) -> None:
         ("orders_timeseries", {"period": "2025", "granularity": "year"}, ["granularity", "month"]),
         ("find_orders", {"limit": 0}, ["limit"]),
         ("count_orders", {}, ["period", "Missing"]),
+        ("count_orders", {"period": "2025-11", "filters": {"cities": ["Москва", "a\x00b"]}}, ["`filters.cities[1]`", "NUL"]),
+        ("find_orders", {"number": "7141C\x00"}, ["`number`", "NUL"]),
+        ("breakdown", {"period": "2025-11", "by": "city", "filters": {"custom_fields": {"gift\x00": "*"}}},
+         ["`filters.custom_fields.gift\\u0000`"]),
         ("count_orders", {"period": "2999"}, ["not in the local store", "after the last sync"]),
     ],
 )

@@ -1,6 +1,7 @@
 """Checks made at the agent boundary before a question reaches the analytics core.
 
-Both keep answers fit for an agent's context and free of customers' own text:
+They keep answers fit for an agent's context, free of customers' own text, and errors actionable:
+- no string argument may hold a NUL character or a lone surrogate (PostgreSQL cannot query with them);
 - a time series has at most MAX_TIMESERIES_BUCKETS buckets ("1900..2999" by day would be 400,000);
 - custom fields are grouped by, or filtered by value, only when list_dimensions offers them (fields
   with a closed set of values). Free-text fields, such as a delivery address typed into a custom
@@ -10,9 +11,10 @@ Both keep answers fit for an agent's context and free of customers' own text:
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 
 from core.analytics import Analytics, Filters
 from core.filters import ANY_VALUE, custom_code
@@ -58,3 +60,47 @@ def check_custom_fields(analytics: Analytics, filters: Filters | None, *dimensio
 def _offered_custom_fields(analytics: Analytics) -> list[str]:
     names = (info.name for info in analytics.list_dimensions().dimensions)
     return [code for code in (custom_code(name) for name in names) if code]
+
+
+class RefuseUnstorableText(Middleware):
+    """Refuse tool arguments holding a NUL character or a lone surrogate before any tool runs.
+
+    No stored code or number contains them, and PostgreSQL cannot even compare with them (the query
+    fails), so the agent would get a masked internal error instead of what to fix.
+    """
+
+    async def on_call_tool(self, context: MiddlewareContext, call_next: CallNext) -> Any:
+        where = _unstorable_text(context.message.arguments or {}, "")
+        if where is not None:
+            raise ToolError(f"`{where}` contains a NUL character or a lone surrogate; remove it and call again")
+        return await call_next(context)
+
+
+def _unstorable_text(value: Any, path: str) -> str | None:
+    """The path of the first string (key or value) with a NUL or a lone surrogate, else None."""
+    if isinstance(value, str):
+        return (path or "argument") if _is_unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{_shown(str(key))}" if path else _shown(str(key))
+            if _is_unstorable(str(key)):
+                return inner
+            found = _unstorable_text(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_text(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _is_unstorable(text: str) -> bool:
+    return any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in text)
+
+
+def _shown(text: str) -> str:
+    """`text` with NULs and lone surrogates written as escapes, fit for an error message."""
+    return "".join(f"\\u{ord(char):04x}" if char == "\x00" or "\ud800" <= char <= "\udfff" else char
+                   for char in text)
