@@ -4,12 +4,11 @@ import streamlit as st
 
 from core.config import load_settings
 from core.dashboard import format as fmt
-from core.dashboard.data import Store, analytics_for
+from core.dashboard.data import Store
 from core.dashboard.health import progress_fraction, sync_now
 from core.dashboard.tables import sync_runs_table
 from core.dashboard.widgets import EMPTY_STORE_MESSAGE, dashboard_page, fact, lag_is_stale, show_table
 from core.progress import SyncProgress
-from core.sync_status import sync_status as sync_bookkeeping
 
 RECENT_RUNS = 20
 OUTCOME_KEY = "sync.outcome"
@@ -74,7 +73,7 @@ def render(store: Store) -> None:
     sync_button()
 
     st.subheader("Recent sync runs")
-    runs = sync_bookkeeping(analytics_for(store.database_url).engine, runs=RECENT_RUNS)["recent_runs"]
+    runs = store.sync_runs(RECENT_RUNS)
     if runs:
         show_table(sync_runs_table(runs, status.timezone), "sync_runs", "sync_runs_table")
     else:

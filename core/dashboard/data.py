@@ -27,6 +27,7 @@ from core.analytics import (
 from core.config import load_settings
 from core.dashboard.choices import Choices
 from core.dashboard.dimension_lists import DimensionLists
+from core.sync_status import sync_status as sync_bookkeeping
 
 # How long a page waits for a missing list of dimension values before showing itself without filters.
 CHOICES_GRACE_SECONDS = 1.5
@@ -51,6 +52,12 @@ def _answer(database_url: str, version: int, question: str, arguments: str) -> A
 def dimension_lists(database_url: str) -> DimensionLists:
     """The process-wide background loader of a store's dimension values (see `DimensionLists`)."""
     return DimensionLists(analytics_for(database_url).list_dimensions)
+
+
+@st.cache_data(show_spinner=False, max_entries=50)
+def _sync_runs(database_url: str, version: int, last_sync: str, last_error: str, limit: int) -> list[dict[str, Any]]:
+    """The latest sync cycles; the key changes with every cycle (its data, its end time or its error)."""
+    return sync_bookkeeping(analytics_for(database_url).engine, runs=limit)["recent_runs"]
 
 
 def _filters(filters: Filters | None) -> dict[str, Any] | None:
@@ -104,6 +111,11 @@ class Store:
     def sync_status(self) -> SyncStatusAnswer:
         """Store health, with the lag computed now (not cached here)."""
         return analytics_for(self.database_url).sync_status()
+
+    def sync_runs(self, limit: int) -> list[dict[str, Any]]:
+        """The latest `limit` sync cycles with their pages, requests and errors (`core.sync_status`)."""
+        status = self.sync_status()
+        return _sync_runs(self.database_url, self.version, str(status.last_sync_at_utc), status.last_error or "", limit)
 
 
 def open_store() -> Store:
