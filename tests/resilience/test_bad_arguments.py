@@ -1,5 +1,6 @@
 """Hostile strings in every MCP tool argument, over a store the sync filled: the server keeps answering
-and the store does not change by a single byte.
+(with an answer or a tool error that says what to fix, never the masked internal error) and the store
+does not change by a single byte.
 
 `tests/test_mcp_tools.py` fuzzes the shapes and values of the arguments on a loaded demo store and checks
 the data version. This extends it with hostile string content (NUL bytes, control and bidi characters,
@@ -46,11 +47,12 @@ class SyncedStore:
     """A store the sync filled from the emulator, its MCP session, and a digest of every stored row."""
 
     def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self.engine = make_engine(database_url)
         init_db(self.engine)
         self.scenario = Scenario(f"hostile MCP arguments ({self.engine.dialect.name})")
-        account = generate(seed=111, scale=0.005)
-        transport = httpx.ASGITransport(app=emulator_app(account))
+        self.account = generate(seed=111, scale=0.005)
+        transport = httpx.ASGITransport(app=emulator_app(self.account))
         run_cycle(sync_settings(database_url, SYNC_START_DATE=START.isoformat()), transport=transport, engine=self.engine)
         self.analytics = Analytics(self.engine, load_settings({"DATABASE_URL": database_url}, dotenv=False))
         self.mcp = McpSession(create_server(self.analytics))
@@ -124,7 +126,8 @@ def test_hostile_strings_get_answers_or_errors_and_change_nothing(synced: Synced
     synced.scenario.fault()
 
     if result.is_error:
-        assert error_text(result).strip(), f"{tool}({arguments!r}) failed without a message"
+        message = error_text(result)
+        assert message.strip() and not message.startswith(MASKED_PREFIX), f"{tool}({arguments!r}): {message}"
     else:
         assert isinstance(result.structured_content, dict)
     assert synced.mcp.answer("sync_status")["orders_stored"] > 0, "the server stopped answering"
@@ -135,12 +138,12 @@ def test_hostile_strings_get_answers_or_errors_and_change_nothing(synced: Synced
     ("count_orders", {"period": "2025-11", "filters": {"cities": ["a\x00b"]}}),
     ("find_orders", {"number": "7141C\x00"}),
 ])
-def test_a_nul_byte_gets_a_helpful_tool_error(synced: SyncedStore, request: pytest.FixtureRequest, tool: str,
-                                             arguments: dict[str, Any]) -> None:
-    if synced.engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "A NUL byte in a filter code or an order number reaches PostgreSQL, which refuses it (psycopg "
-            "DataError), so the agent gets the masked 'Error calling tool' instead of what to fix. Proposed fix: "
-            "refuse NUL (and lone surrogates) in every string argument in core/filters.py and core/mcp/tools.py.")))
+def test_a_nul_byte_gets_a_helpful_tool_error(synced: SyncedStore, tool: str, arguments: dict[str, Any]) -> None:
+    """PostgreSQL refuses NUL in text, so a NUL that reached a query came back as the masked internal error."""
     result = synced.mcp.call(tool, arguments)
-    assert not (result.is_error and error_text(result).startswith(MASKED_PREFIX)), error_text(result)
+    assert result.is_error and not error_text(result).startswith(MASKED_PREFIX), error_text(result)
+
+
+def test_after_all_that_the_store_still_equals_the_truth(synced: SyncedStore) -> None:
+    assert synced.digest() == synced.original
+    synced.scenario.verify(synced.engine, synced.database_url, synced.account, since=START)
