@@ -6,7 +6,8 @@ An ASGI wrapper corrupts a seeded share of the emulator's answers:
 - noise the sync must ignore: unknown fields (top level and in records, nested), 100 kB strings in them,
   wrong types in fields the store does not keep;
 - broken records the sync must skip (with a logged reason) without touching what it stores: a record that
-  is null, a number or a string, an unusable `id` or `createdAt`;
+  is null, a number or a string, an unusable `id` or `createdAt`, in list pages and re-fetches alike, and
+  history records whose order or customer has no usable id;
 - nulls where objects are expected (`delivery`, `customer`, `source`, `customFields`), taken as absent.
 After every cycle under corruption: the cycle ended "ok" or with a one-line API error (never another
 exception), cursors did not move back, the store is consistent with itself, and no order that exists in
@@ -73,12 +74,14 @@ class Corruptor:
             return None
         rng = self.rng
         document = json.loads(body)
-        # Broken records in a re-fetch by ids are left out here: see the tests below.
-        records = key != "history" and "filter[ids]" not in unquote(query)
         kinds = ["invalid utf-8", "list null", "list wrong type", "list missing", "pagination null",
                  "pagination missing", "success not true", "unknown fields", "long strings", "wrong types kept out"]
-        if records:
-            kinds += ["record not an object", "unusable id", "unusable createdAt", "null objects"]
+        if key == "history":
+            kinds += ["history record of no entity"]
+        else:
+            kinds += ["unusable id", "unusable createdAt", "null objects"]
+            if "filter[ids]" not in unquote(query):  # in a re-fetch: see the xfail test below
+                kinds += ["record not an object"]
         kind = rng.choice(kinds)
         self.done[kind] += 1
         if kind == "invalid utf-8":
@@ -115,6 +118,10 @@ class Corruptor:
         elif kind == "unusable createdAt":
             for record in _records(document, key, rng):
                 record["createdAt"] = rng.choice([None, "yesterday", 20251101, "2025-13-45 25:61:00", ""])
+        elif kind == "history record of no entity":
+            for record in _records(document, key, rng):
+                entity = "order" if "order" in record else "customer"
+                record[entity] = rng.choice([None, {"id": None}, {"id": "abc"}, "order"])
         elif kind == "null objects":
             for record in _records(document, key, rng):
                 record.update({name: None for name in ("delivery", "customer", "source", "customFields")})
@@ -167,7 +174,7 @@ def test_corrupted_answers_change_nothing_that_is_kept(database_url: str, store:
         assert all(now.get(stream, 0) >= since for stream, since in cursors.items()), (cursors, now)
         cursors = now
     assert outcomes["ok"] >= 3, outcomes
-    assert len(corruptor.done) >= 12, corruptor.done
+    assert len(corruptor.done) >= 13, corruptor.done
     if corruptor.done["record not an object"] + corruptor.done["unusable id"] + corruptor.done["unusable createdAt"]:
         assert "skipped a record the API sent" in caplog.text
     scenario.fault(sum(corruptor.done.values()))
@@ -265,3 +272,21 @@ def test_a_deletion_record_without_its_order_id_is_not_lost(database_url: str, s
     with session_for(store) as session:
         order = session.get(Order, deleted[0])
     assert order is None or order.is_deleted, "the store still counts an order the account deleted"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "core/retailcrm_client.py _by_ids(): `_as_list` drops items of a re-fetch answer that are not objects "
+    "(null, a number), so the sync sees the order as absent and takes it as deleted, for good. Proposed fix: "
+    "keep such items visible to the sync as records without a usable id (its existing 'ask again, never "
+    "infer deletion' path), or treat the answer as unusable and retry it."))
+def test_a_refetch_item_that_is_not_an_object_is_not_taken_as_deleted(database_url: str, store: Engine) -> None:
+    account = generate(seed=95, scale=0.005)
+
+    def null_items(url: str, document: dict[str, Any]) -> bool:
+        if "filter[ids]" in url and document.get("orders"):
+            document["orders"] = [None for _ in document["orders"]]
+            return True
+        return False
+
+    _one_cycle_after(account, store, database_url, null_items, _status_changed)
+    assert not _wrongly_removed(store, account)
