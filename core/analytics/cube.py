@@ -6,9 +6,8 @@ all. Held in memory (dimension columns as categoricals), the same questions are 
 group-bys of a few milliseconds. After a commit only the days listed in `order_day_changes` since the
 loaded version are read again, and only their months' frames are rebuilt.
 
-Two copies exist: `daily_order_stats` (loaded whole at first use: it is narrow) and one row per live
-order with its enumerable custom fields (dictionaries and booleans) as lists of values, loaded month
-by month as questions on custom fields touch them (the orders table is wide: it keeps the payload).
+Two copies exist, both loaded month by month as questions touch them: `daily_order_stats`, and one
+row per live order with its enumerable custom fields (dictionaries and booleans) as lists of values.
 """
 
 from __future__ import annotations
@@ -73,16 +72,12 @@ class _Snapshot:
 
 
 class DayFrames:
-    """Thread-safe holder of one frame per month, built by `read`.
+    """Thread-safe holder of one frame per month, built by `read` for the months questions touch."""
 
-    Eager frames load every month at first use; lazy ones load the months a question touches.
-    """
-
-    def __init__(self, engine: Engine, read: Reader, schema: dict[str, Any], *, lazy: bool = False) -> None:
+    def __init__(self, engine: Engine, read: Reader, schema: dict[str, Any]) -> None:
         self._engine = engine
         self._read = read
         self.schema = schema
-        self._lazy = lazy
         self._lock = threading.Lock()
         self._snapshot = _Snapshot()
 
@@ -114,9 +109,7 @@ class DayFrames:
                 return snapshot.months
             with self._engine.connect() as connection:
                 months, loaded = snapshot.months, snapshot.loaded
-                if snapshot.version is None:
-                    months, loaded = ({}, frozenset()) if self._lazy else (self._by_month(self._read(connection, Days())), None)
-                elif snapshot.version < version:
+                if snapshot.version is not None and snapshot.version < version:
                     months = self._refreshed(connection, months, loaded, snapshot.version)
                 if loaded is not None:
                     months, loaded = self._with_missing(connection, months, loaded, first_day, end_day)

@@ -180,7 +180,7 @@ class Catalogue:
                 f"`{dimension}` is not a dimension; use one of {', '.join(DIMENSIONS)} or custom:<code> "
                 f"with an order custom field code ({self._custom_codes_text()})"
             )
-        if code not in self.custom_fields and not self._custom_field_present(code):
+        if code not in self.custom_fields:  # field definitions are reference data, refreshed by the sync
             raise FilterError(f"`{code}` is not an order custom field; known: {self._custom_codes_text()}")
         return f"custom:{code}"
 
@@ -256,11 +256,6 @@ class Catalogue:
         column = _order_column(dimension)
         with self._engine.connect() as connection:
             return {value for value in connection.execute(select(column).distinct()).scalars() if value is not None}
-
-    def _custom_field_present(self, code: str) -> bool:
-        expression = custom_field(code, self._engine.dialect.name)
-        with self._engine.connect() as connection:
-            return connection.execute(select(Order.id).where(expression.isnot(None)).limit(1)).first() is not None
 
     def _present_custom_values(self, code: str) -> set[str]:
         with self._lock:

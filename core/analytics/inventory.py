@@ -22,14 +22,14 @@ RECENT_RUNS = 10
 
 def list_dimensions(reader: FactReader, context: Context) -> a.DimensionsAnswer:
     """Every dimension with its values (reference codes and values found in the store), labels and counts."""
-    frame = reader.all_stats(context).with_columns(
-        pl.col("status").cast(pl.Utf8).replace_strict(context.catalogue.status_group_of, default="",
-                                                      return_dtype=pl.Utf8).alias("status_group"))
+    frame = reader.all_stats(context)
     dimensions = []
     for dimension in DIMENSIONS:
-        column = "status_group" if dimension == "status_group" else STATS_COLUMNS[dimension]
+        column = STATS_COLUMNS[dimension]
         grouped = frame.group_by(column).agg(pl.col("orders").sum()).with_columns(pl.col(column).cast(pl.Utf8))
-        counts = Counter(dict(grouped.iter_rows()))
+        counts: Counter[str] = Counter()
+        for key, orders in grouped.iter_rows():
+            counts[context.catalogue.status_group_of.get(key, "") if dimension == "status_group" else key] += orders
         if dimension in _REFERENCE_KINDS:
             for code in context.catalogue.reference_codes(dimension):
                 counts.setdefault(code, 0)

@@ -59,8 +59,7 @@ class FactReader:
             return None
         with self._lock:
             if self._orders is None or self._orders[0] != enumerable:
-                self._orders = (enumerable, DayFrames(self.engine, order_reader(enumerable), order_schema(enumerable),
-                                                    lazy=True))
+                self._orders = (enumerable, DayFrames(self.engine, order_reader(enumerable), order_schema(enumerable)))
             return self._orders[1]
 
     def all_orders(self, context: Context) -> pl.DataFrame:
