@@ -231,8 +231,12 @@ class RetailCRMClient:
         """Fetch `pages` of `/api/v5/orders` concurrently; yield the responses in page order."""
         return self._in_order(lambda page: self._list_page("orders", page, filters, limit), pages)
 
-    async def orders_by_ids(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """The orders among `ids` that still exist (a missing id was deleted)."""
+    async def orders_by_ids(self, ids: Sequence[int]) -> list[Any]:
+        """The orders among `ids` that still exist (a missing id was deleted).
+
+        Items that are not objects are returned as they came, so the caller can tell a broken
+        answer from deletions instead of losing them here.
+        """
         return await self._by_ids("orders", ids)
 
     async def customers_page(
@@ -247,8 +251,8 @@ class RetailCRMClient:
         """Fetch `pages` of `/api/v5/customers` concurrently; yield the responses in page order."""
         return self._in_order(lambda page: self._list_page("customers", page, filters, limit), pages)
 
-    async def customers_by_ids(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """The customers among `ids` that still exist (a missing id was deleted or merged)."""
+    async def customers_by_ids(self, ids: Sequence[int]) -> list[Any]:
+        """The customers among `ids` that still exist (a missing id was deleted or merged); as `orders_by_ids`."""
         return await self._by_ids("customers", ids)
 
     async def history_page(
@@ -279,7 +283,7 @@ class RetailCRMClient:
         params = {"filter": filters, "limit": limit, "page": page}
         return await self.get(f"/api/v5/{entity}", params, required=(entity, "pagination"))
 
-    async def _by_ids(self, entity: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+    async def _by_ids(self, entity: str, ids: Sequence[int]) -> list[Any]:
         unique = list(dict.fromkeys(int(i) for i in ids))
         chunks = [unique[i : i + IDS_PER_REQUEST] for i in range(0, len(unique), IDS_PER_REQUEST)]
 
@@ -287,9 +291,9 @@ class RetailCRMClient:
             params = {"filter": {"ids": chunk}, "limit": IDS_PER_REQUEST, "page": 1}
             return await self.get(f"/api/v5/{entity}", params, required=(entity,))
 
-        found: list[dict[str, Any]] = []
+        found: list[Any] = []
         async for body in self._in_order(fetch, chunks):
-            found.extend(_as_list(body[entity]))
+            found.extend(_as_list(body[entity], keep_non_objects=True))
         return found
 
     async def _in_order(self, fetch: Callable[[T], Awaitable[R]], items: Iterable[T]) -> AsyncGenerator[R, None]:
@@ -400,13 +404,16 @@ def _total_pages(body: Mapping[str, Any]) -> int:
         return 1
 
 
-def _as_list(value: Any) -> list[dict[str, Any]]:
-    """Items from an array, or from a map keyed by code (PHP encodes maps either way)."""
+def _as_list(value: Any, *, keep_non_objects: bool = False) -> list[Any]:
+    """Items from an array, or from a map keyed by code (PHP encodes maps either way).
+
+    Items that are not objects are dropped unless `keep_non_objects`.
+    """
     if isinstance(value, Mapping):
         value = list(value.values())
     if not isinstance(value, list):
         return []
-    return [item for item in value if isinstance(item, dict)]
+    return [item for item in value if keep_non_objects or isinstance(item, dict)]
 
 
 def _as_mapping(value: Any) -> dict[str, Any]:
