@@ -6,6 +6,7 @@ never appears in `repr`, logs or error messages.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,9 +82,18 @@ def _positive_number(env: dict[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
     return value
+
+
+def _positive_integer(env: dict[str, str], name: str, default: int) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 def _url(env: dict[str, str]) -> str | None:
@@ -146,7 +156,7 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         sync_interval_minutes=_positive_number(env, "SYNC_INTERVAL_MINUTES", 10),
         rps=_positive_number(env, "RETAILCRM_RPS", 10),
         sync_start_date=_start_date(env),
-        concurrency=int(_positive_number(env, "RETAILCRM_CONCURRENCY", 48)),
+        concurrency=_positive_integer(env, "RETAILCRM_CONCURRENCY", 48),
         cache_ttl_seconds=_positive_number(env, "CACHE_TTL_SECONDS", 600),
         mcp_auth_token=Secret(token) if token else None,
     )

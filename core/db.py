@@ -10,6 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.config import PROJECT_ROOT
+
+DATA_DIRECTORY = (PROJECT_ROOT / "data").resolve()
 
 
 # Serialises schema creation between processes opening one new PostgreSQL store at the same time
@@ -30,12 +33,22 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[n
     cursor.close()
 
 
+def _ensure_directory(directory: Path) -> None:
+    """Create directories under the project's data/; any other missing directory is a mistyped path."""
+    if directory.is_dir():
+        return
+    resolved = directory.resolve()
+    if resolved != DATA_DIRECTORY and DATA_DIRECTORY not in resolved.parents:
+        raise StoreUnavailable(f"cannot open the SQLite store: directory {directory} does not exist")
+    directory.mkdir(parents=True)
+
+
 def make_engine(database_url: str) -> Engine:
     """A new engine for `database_url`; SQLite files get WAL mode and a busy timeout."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _ensure_directory(Path(url.database).parent)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine

@@ -55,6 +55,8 @@ def main() -> int:
     parser.add_argument("--scale", default="1.0", help="emulator dataset scale (1.0 = about 40k orders)")
     parser.add_argument("--rps", default="10", help="emulator rate limit, requests per second")
     parser.add_argument("--interval", default="1", help="sync interval in minutes")
+    parser.add_argument("--live-interval", default="60",
+                        help="seconds between the emulator's bursts of new orders and status changes")
     args = parser.parse_args()
 
     emulator_port, mcp_port, dashboard_port = free_port(8700), free_port(8000), free_port(8501)
@@ -69,6 +71,7 @@ def main() -> int:
         "MCP_AUTH_TOKEN": token,
     }
     python = sys.executable
+    venv_python = os.path.relpath(python, ROOT) if python.startswith(str(ROOT)) else python
     children: list[subprocess.Popen] = []
 
     def start(*command: str) -> subprocess.Popen:
@@ -89,10 +92,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         emulator = start(python, "-m", "retailcrm_emulator", "--port", str(emulator_port), "--api-key", DEMO_KEY,
-                         "--scale", args.scale, "--rps", args.rps, "--live")
+                         "--scale", args.scale, "--rps", args.rps, "--live", "--live-interval", args.live_interval)
         wait_until_up(f"http://127.0.0.1:{emulator_port}/api/api-versions", emulator, "the emulator", timeout=180)
 
-        print("demo: first sync (backfill from the emulator at its rate limit)...", flush=True)
+        print("demo: first sync: backfill of orders and customers from the emulator at its rate limit "
+              f"({args.rps} requests/s), about two minutes at the default scale...", flush=True)
         first_sync = subprocess.run([python, "sync_daemon.py", "--once"], cwd=ROOT, env=env)
         if first_sync.returncode != 0:
             raise SystemExit("demo: the first sync failed; see the line above")
@@ -100,7 +104,8 @@ def main() -> int:
         start(python, "sync_daemon.py")
         mcp = start(python, "mcp_server.py", "--http", "--host", "127.0.0.1", "--port", str(mcp_port))
         dashboard = start(python, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-                          f"--server.port={dashboard_port}", "--browser.gatherUsageStats=false")
+                          "--server.address=127.0.0.1", f"--server.port={dashboard_port}",
+                          "--browser.gatherUsageStats=false")
         wait_until_up(f"http://127.0.0.1:{dashboard_port}/_stcore/health", dashboard, "the dashboard")
         wait_until_up(f"http://127.0.0.1:{mcp_port}/mcp", mcp, "the MCP server")
 
@@ -111,9 +116,9 @@ demo: everything is running (Ctrl-C stops it all)
   MCP (HTTP):  http://127.0.0.1:{mcp_port}/mcp   with header  Authorization: Bearer {token}
                e.g. claude mcp add --transport http retailcrm http://127.0.0.1:{mcp_port}/mcp \\
                       --header "Authorization: Bearer {token}"
-  MCP (stdio): DATABASE_URL={args.database_url} python mcp_server.py
+  MCP (stdio): DATABASE_URL={args.database_url} {venv_python} mcp_server.py
   Emulator:    http://127.0.0.1:{emulator_port}  (RetailCRM API v5, live mode: new orders keep arriving)
-  Sync status: DATABASE_URL={args.database_url} python sync_daemon.py --status
+  Sync status: DATABASE_URL={args.database_url} {venv_python} sync_daemon.py --status
 """,
             flush=True,
         )
