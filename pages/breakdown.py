@@ -10,12 +10,9 @@ from core.dashboard.data import Store
 from core.dashboard.ranges import months_between
 from core.dashboard.session import current_view, set_view, widget_key
 from core.dashboard.state import MAX_TOP_N
-from core.dashboard.tables import OTHER_KEY, breakdown_table, period_label
-from core.dashboard.widgets import (account_today, ask, dashboard_page, dimension_picker, filters_caption,
-                                    filters_panel, period_picker, require_orders, show_table)
-
-ORDERS_PAGE = "pages/orders.py"
-
+from core.dashboard.tables import NOT_A_VALUE, breakdown_table, period_label
+from core.dashboard.widgets import (ORDERS_PAGE, account_today, ask, dashboard_page, dimension_picker,
+                                    filters_caption, filters_panel, period_picker, require_orders, show_table)
 
 def render(store: Store) -> None:
     status = require_orders(store)
@@ -65,7 +62,7 @@ def render(store: Store) -> None:
                                    (then_by, record.get(f"{then_label} code"), record.get(then_label))):
         if dimension is None or code is None:
             continue
-        if code in ("", OTHER_KEY):
+        if code in NOT_A_VALUE:
             st.caption(f"“{label}” is not a single value, so its orders cannot be listed by filter.")
             return
         target = target.with_filter(dimension, [code])

@@ -12,13 +12,10 @@ from core.dashboard.data import Store
 from core.dashboard.ranges import aligned_previous, drill_period, months_between
 from core.dashboard.session import current_view, set_view, widget_key
 from core.dashboard.state import ViewState
-from core.dashboard.tables import compare_table, side_labels
-from core.dashboard.widgets import (account_today, ask, dashboard_page, dimension_picker, filters_caption,
-                                    filters_panel, period_picker, require_orders, show_table)
+from core.dashboard.tables import NOT_A_VALUE, compare_table, side_labels
+from core.dashboard.widgets import (ORDERS_PAGE, account_today, ask, dashboard_page, dimension_picker,
+                                    filters_caption, filters_panel, period_picker, require_orders, show_table)
 from core.periods import local_now, parse_period
-
-ORDERS_PAGE = "pages/orders.py"
-
 
 def in_progress(texts: tuple[str, str], timezone: str) -> bool:
     """True when either period has not ended yet (then the default compares the same elapsed time)."""
@@ -42,7 +39,8 @@ def totals(figures: Comparison, label_a: str, label_b: str) -> None:
                  help=f"{label_a}: {fmt.money(figures.revenue_a, figures.currency)}", border=True)
     note = f"{figures.ranges()}; revenue {label_a}: {fmt.money(figures.revenue_a, figures.currency)}"
     if figures.is_cut:
-        note += f". Compared over the same elapsed time ({figures.elapsed_days:g} days) because a period is still running"
+        note += (f". Compared over the same elapsed time ({figures.elapsed_days:g} days) because a period is still "
+                 "running")
     st.caption(note)
 
 
@@ -118,12 +116,15 @@ def render(store: Store) -> None:
     selected = show_table(table, f"compare_{period_a}_vs_{period_b}_by_{by}", "compare_table", selectable=True)
     if by_answer.elapsed is not None and not full_period:
         st.caption("Rows count the whole periods (the core splits only whole periods by dimension).")
-    if selected:
-        row = (by_answer.rows or [])[selected[0]]
-        drill_links(view, comparison_of(by_answer, full_period=True), label_a, label_b, by, row.key, row.label,
-                    (row.a, row.b))
-    else:
+    if not selected:
         st.caption("Select a row to open the orders behind it.")
+        return
+    row = (by_answer.rows or [])[selected[0]]
+    if row.key in NOT_A_VALUE:
+        st.caption(f"“{row.label}” is not a single value, so its orders cannot be listed by filter.")
+        return
+    drill_links(view, comparison_of(by_answer, full_period=True), label_a, label_b, by, row.key, row.label,
+                (row.a, row.b))
 
 
 with dashboard_page("compare", "Compare periods") as store:

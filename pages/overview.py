@@ -11,7 +11,7 @@ from core.dashboard.data import Store
 from core.dashboard.ranges import KpiPair, drill_period, kpi_pairs, trend_period
 from core.dashboard.session import current_view
 from core.dashboard.state import ViewState
-from core.dashboard.widgets import (account_today, ask, dashboard_page, filters_caption, filters_panel,
+from core.dashboard.widgets import (ORDERS_PAGE, account_today, ask, dashboard_page, filters_caption, filters_panel,
                                     require_orders)
 
 
@@ -30,7 +30,7 @@ def kpi_tile(pair: KpiPair, figures: Comparison, view: ViewState) -> None:
                   help=f"{figures.range_a}: {fmt.money(figures.revenue_a, figures.currency)}")
         st.caption(f"A year earlier: {fmt.money(figures.revenue_a, figures.currency)}")
         target = replace(view, period=drill_period(figures.period_b), search="")
-        st.page_link("pages/orders.py", label=f"Open these {fmt.count(figures.count_b)} orders",
+        st.page_link(ORDERS_PAGE, label=f"Open these {fmt.count(figures.count_b)} orders",
                       query_params=target.to_query(), icon=":material/open_in_new:")
 
 

@@ -61,7 +61,8 @@ def test_every_page_renders_and_is_photographed(chromium, dashboard: str) -> Non
     page.context.close()
 
 
-def test_compare_view_totals_dimension_switch_and_csv(chromium, dashboard: str, demo_store: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_compare_view_totals_dimension_switch_and_csv(  # type: ignore[no-untyped-def]
+        chromium, dashboard: str, demo_store: str) -> None:  # noqa: F811
     analytics = Analytics.from_settings(replace(load_settings(dotenv=False), database_url=demo_store))
     page = new_page(chromium, height=2200, downloads=True)
     page.goto(dashboard + "/compare")

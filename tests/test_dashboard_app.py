@@ -20,7 +20,7 @@ from core.analytics import Analytics, Filters
 from core.config import load_settings
 from core.dashboard import format as fmt
 from core.dashboard.comparison import comparison_of
-from core.dashboard.data import dimension_lists
+from core.dashboard.data import analytics_for, dimension_lists
 from core.dashboard.ranges import kpi_pairs
 from core.db import init_db, make_engine
 from core.periods import local_now
@@ -53,14 +53,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(autouse=True)
 def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No answer survives from one test to the next; no API settings leak in from the environment."""
+    """No answer survives from one test to the next; no API settings leak in from the environment.
+
+    The filters' value lists (listed in a child process, slow to start) are kept per store: they are
+    not answers, and no test changes what they list.
+    """
     for name in ("RETAILCRM_URL", "RETAILCRM_API_KEY", "RETAILCRM_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     st.cache_data.clear()
-    st.cache_resource.clear()
+    analytics_for.clear()
     yield
     st.cache_data.clear()
-    st.cache_resource.clear()
+    analytics_for.clear()
 
 
 def open_app(database_url: str, monkeypatch: pytest.MonkeyPatch, page: str | None = None,
@@ -71,9 +75,8 @@ def open_app(database_url: str, monkeypatch: pytest.MonkeyPatch, page: str | Non
     filter widgets are there from the first run.
     """
     monkeypatch.setenv("DATABASE_URL", database_url)
-    if reachable:
-        has_orders = core(database_url).sync_status().orders_stored > 0
-        assert dimension_lists(database_url).wait(has_orders, timeout=TIMEOUT) is not None
+    if reachable and core(database_url).sync_status().orders_stored > 0:
+        assert dimension_lists(database_url).wait(True, timeout=TIMEOUT) is not None
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     for key, value in (query or {}).items():
         app.query_params[key] = value

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from streamlit.testing.v1 import AppTest
 
-from core.analytics import DimensionsAnswer
+from core.analytics import Analytics, DimensionsAnswer
 from core.analytics.answers import DimensionInfo, DimensionValue
+from core.config import load_settings
 from core.dashboard.choices import Choices
-from core.dashboard.dimension_lists import MAX_AGE_SECONDS, DimensionLists
+from core.dashboard.dimension_lists import MAX_AGE_SECONDS, DimensionLists, list_dimensions_in_subprocess
+from retailcrm_emulator import generate
+from tests.support.store_loader import load_account
 
 
 def _answer(*cities: str) -> DimensionsAnswer:
     values = [DimensionValue(key=city.lower(), label=city, count=1) for city in cities]
-    return DimensionsAnswer(dimensions=[DimensionInfo(name="city", label="Delivery city", filter="cities", values=values)],
-                            data_as_of=None, source="store", source_detail="test")
+    city = DimensionInfo(name="city", label="Delivery city", filter="cities", values=values)
+    return DimensionsAnswer(dimensions=[city], data_as_of=None, source="store", source_detail="test")
 
 
 class SlowListing:
@@ -114,3 +118,11 @@ def test_pending_choices_offer_every_built_in_dimension_with_its_title() -> None
     choices = Choices.pending()
     assert not choices.ready
     assert choices.label("utm_source") == "UTM source" and choices.value_codes("site") == []
+
+
+def test_the_child_process_lists_what_the_core_lists(database_url: str, engine) -> None:  # type: ignore[no-untyped-def]
+    load_account(engine, generate(42, scale=0.01))
+    expected = Analytics.from_settings(replace(load_settings(dotenv=False), database_url=database_url))
+    listed = list_dimensions_in_subprocess(database_url)
+    assert listed.dimensions == expected.list_dimensions().dimensions
+    assert any(value.key for info in listed.dimensions if info.name == "city" for value in info.values)

@@ -95,7 +95,8 @@ def launch_chromium(playwright):  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
-def new_context(browser, *, width: int = 1400, height: int = 1000, downloads: bool = False):  # type: ignore[no-untyped-def]
+def new_context(browser, *, width: int = 1400, height: int = 1000,  # type: ignore[no-untyped-def]
+                downloads: bool = False):
     """A browser profile (own cookies and HTTP cache) whose pages record script-state changes (see `wait_rerun`)."""
     context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=downloads)
     context.add_init_script(STATE_RECORDER_JS)

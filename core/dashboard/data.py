@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal
 
 import streamlit as st
@@ -26,7 +27,7 @@ from core.analytics import (
 )
 from core.config import load_settings
 from core.dashboard.choices import Choices
-from core.dashboard.dimension_lists import DimensionLists
+from core.dashboard.dimension_lists import DimensionLists, list_dimensions_in_subprocess
 from core.sync_status import sync_status as sync_bookkeeping
 
 # How long a page waits for a missing list of dimension values before showing itself without filters.
@@ -51,7 +52,7 @@ def _answer(database_url: str, version: int, question: str, arguments: str) -> A
 @st.cache_resource(show_spinner=False)
 def dimension_lists(database_url: str) -> DimensionLists:
     """The process-wide background loader of a store's dimension values (see `DimensionLists`)."""
-    return DimensionLists(analytics_for(database_url).list_dimensions)
+    return DimensionLists(partial(list_dimensions_in_subprocess, database_url))
 
 
 @st.cache_data(show_spinner=False, max_entries=50)

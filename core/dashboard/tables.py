@@ -19,6 +19,7 @@ from core.dashboard import format as fmt
 
 ColumnKind = Literal["count", "money", "percent", "change", "share"]
 OTHER_KEY = "__other__"
+NOT_A_VALUE = ("", OTHER_KEY)  # "(not set)" and "other" rows: no filter lists their orders
 CODE = "Code"
 
 

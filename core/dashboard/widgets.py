@@ -23,6 +23,7 @@ from core.dashboard.state import ViewState, is_dimension
 from core.dashboard.tables import CODE, Table
 from core.periods import local_now, parse_period
 
+ORDERS_PAGE = "pages/orders.py"
 FRESHNESS_EVERY = "30s"
 STALE_AFTER_INTERVALS = 3
 FILTER_PREFIX = "f."
@@ -212,7 +213,9 @@ def dimension_picker(label: str, name: str, value: str | None, choices: Choices,
 
 
 def _clear_filters() -> None:
-    for key in [key for key in st.session_state if str(key).startswith(WIDGET_PREFIX) and f":{FILTER_PREFIX}" in str(key)]:
+    filter_keys = [key for key in st.session_state
+                   if str(key).startswith(WIDGET_PREFIX) and f":{FILTER_PREFIX}" in str(key)]
+    for key in filter_keys:
         del st.session_state[key]
     view = current_view()
     set_view(replace(view, filters={}))
