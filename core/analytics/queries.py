@@ -1,9 +1,9 @@
 """Reading order facts as small Polars frames.
 
-Whole local days come from the pre-aggregated `daily_order_stats` (held in memory, `core.analytics.cube`);
-the raw `orders` table is read only where it must be: custom fields (not pre-aggregated) and partial
-days (an elapsed-time cut). There, filters go into the SQL WHERE and grouping into the SQL GROUP BY,
-so Polars only sees aggregated rows.
+Whole local days come from memory (`core.analytics.cube`): the pre-aggregated `daily_order_stats`, or,
+for custom fields with a closed set of values, one row per order. The raw `orders` table is read only
+where it must be: free-text custom fields and partial days (an elapsed-time cut). There, filters go
+into the SQL WHERE and grouping into the SQL GROUP BY, so Polars only sees aggregated rows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from core.analytics.cube import DayRows, custom_column
 from core.analytics.dimensions import Scope, custom_field, custom_values
 from core.models import Order
 
-STATS_KEYS = ("day", "site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
 MEASURES = {"orders": pl.Int64, "revenue_minor": pl.Int64}
 
 _orders = Order.__table__
