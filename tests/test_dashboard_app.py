@@ -350,3 +350,15 @@ def test_a_running_month_is_compared_over_the_same_elapsed_time(demo_store: str,
     whole = analytics.compare_periods(previous, current, full_period=True)
     assert metric(app, label).value == fmt.count(whole.b.count)
     assert app.metric[0].value == fmt.count(whole.a.count)
+
+
+def test_clear_filters_brings_back_every_order(demo_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(demo_store, monkeypatch, "pages/compare.py", {"status_group": "cancel"})
+    cancelled = core(demo_store).count_orders("2025-11", Filters(status_groups=["cancel"])).count
+    assert metric(app, "Nov 2025 · registrations").value == fmt.count(cancelled)
+    [clear] = [button for button in app.button if button.label == "Clear filters"]
+    clear.click().run()
+    assert_clean(app)
+    assert metric(app, "Nov 2025 · registrations").value == "1,447"
+    assert app.multiselect(key="w.compare:f.status_group").value == []
+    assert "status_group" not in app.session_state["dashboard.written_query"]

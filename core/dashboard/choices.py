@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.analytics import DimensionsAnswer
@@ -25,6 +26,7 @@ class Choices:
 
     dimensions: tuple[DimensionInfo, ...]
     ready: bool = True
+    arrived: Callable[[], bool] | None = None  # while not ready: True once the values have been listed
 
     @classmethod
     def of(cls, answer: DimensionsAnswer) -> "Choices":
@@ -32,11 +34,11 @@ class Choices:
         return cls(tuple(d for d in answer.dimensions if len(d.values) <= MAX_VALUES))
 
     @classmethod
-    def pending(cls) -> "Choices":
+    def pending(cls, arrived: Callable[[], bool] | None = None) -> "Choices":
         """The built-in dimensions, without values, for while the values are being listed."""
         filters = {dimension: name for name, dimension in FILTER_DIMENSIONS.items()}
         return cls(tuple(DimensionInfo(name=name, label=DIMENSION_LABELS.get(name, name), filter=filters.get(name),
-                                       values=[]) for name in DIMENSIONS), ready=False)
+                                       values=[]) for name in DIMENSIONS), ready=False, arrived=arrived)
 
     @property
     def names(self) -> list[str]:

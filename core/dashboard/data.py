@@ -105,9 +105,11 @@ class Store:
     def choices(self) -> Choices:
         """The dimensions to group and filter by, with their values (a few minutes old at most); while the
         values are still being listed, the built-in dimensions without values (`Choices.ready` False)."""
-        lists = dimension_lists(self.database_url)
-        answer = lists.latest(self.sync_status().orders_stored > 0, wait_seconds=CHOICES_GRACE_SECONDS)
-        return Choices.of(answer) if answer is not None else Choices.pending()
+        lists, has_orders = dimension_lists(self.database_url), self.sync_status().orders_stored > 0
+        answer = lists.latest(has_orders, wait_seconds=CHOICES_GRACE_SECONDS)
+        if answer is None:
+            return Choices.pending(arrived=lambda: lists.latest(has_orders) is not None)
+        return Choices.of(answer)
 
     def sync_status(self) -> SyncStatusAnswer:
         """Store health, with the lag computed now (not cached here)."""

@@ -44,19 +44,20 @@ class DimensionLists:
     def latest(self, has_orders: bool, *, wait_seconds: float = 0.0) -> DimensionsAnswer | None:
         """The newest list for a store with (or without) orders, or None while the first one loads.
 
-        Starts a refresh when the list is missing, old, or was made before the store had orders;
-        waits up to `wait_seconds` for a missing list (a small store answers within that).
+        Starts a refresh when the list is missing, old, or was made before the store had orders; the
+        call that starts loading a missing list waits up to `wait_seconds` for it (a small store answers
+        within that), later calls never wait.
         """
         with self._lock:
             current = self._answer is not None and self._loaded_with_orders == has_orders
             old = self._clock() - self._loaded_at > MAX_AGE_SECONDS
+            started = None
             if (not current or old) and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._refresh, args=(has_orders,), daemon=True,
-                                                name="dashboard-dimension-lists")
-                self._thread.start()
-            thread = self._thread
-        if not current and wait_seconds > 0 and thread is not None:
-            thread.join(wait_seconds)
+                started = self._thread = threading.Thread(target=self._refresh, args=(has_orders,), daemon=True,
+                                                          name="dashboard-dimension-lists")
+                started.start()
+        if not current and wait_seconds > 0 and started is not None:
+            started.join(wait_seconds)
         with self._lock:
             return self._answer if self._answer is not None and self._loaded_with_orders == has_orders else None
 

@@ -14,7 +14,7 @@ from core.analytics import FilterError, NotSyncedError, PeriodError, SyncStatusA
 from core.config import ConfigError, load_settings
 from core.dashboard import format as fmt
 from core.dashboard.choices import Choices
-from core.dashboard.data import Store, analytics_for, dimension_lists, open_store
+from core.dashboard.data import Store, analytics_for, open_store
 from core.dashboard.export import XLSX_MIME, csv_bytes, file_stem, xlsx_bytes
 from core.dashboard.ranges import day_range_text, parse_day_range, parse_month
 from core.dashboard.session import (WIDGET_PREFIX, current_view, enter_page, load_view, publish_view, set_view,
@@ -27,7 +27,7 @@ ORDERS_PAGE = "pages/orders.py"
 FRESHNESS_EVERY = "30s"
 STALE_AFTER_INTERVALS = 3
 FILTER_PREFIX = "f."
-CHOICES_PENDING_KEY = "dashboard.choices_pending"
+CHOICES_POLL_EVERY = "3s"
 EMPTY_STORE_MESSAGE = (
     "The store holds no orders yet. Fill it with one sync cycle: `python sync_daemon.py --once` "
     "(RETAILCRM_URL and RETAILCRM_API_KEY set), or start the demo with `./demo.sh`; "
@@ -121,17 +121,10 @@ def _freshness(database_url: str, version: int) -> None:
     except Exception as problem:  # noqa: BLE001 - the store went away after the page was drawn
         st.markdown(f":red[The store cannot be read now: {one_line(problem)}]")
         return
-    if status.data_version != version or _choices_arrived(database_url, status):
+    if status.data_version != version:
         st.rerun(scope="app")
     st.markdown(freshness_line(status), help="Last successful sync of the local store with RetailCRM. "
                 "A new sync shows up on every page at once.")
-
-
-def _choices_arrived(database_url: str, status: SyncStatusAnswer) -> bool:
-    """True once the dimension values a page was drawn without have been listed."""
-    if not st.session_state.get(CHOICES_PENDING_KEY):
-        return False
-    return dimension_lists(database_url).latest(status.orders_stored > 0) is not None
 
 
 def fact(label: str, value: str, *, help: str | None = None, color: str | None = None) -> None:
@@ -227,11 +220,12 @@ def filters_panel(view: ViewState, choices: Choices) -> ViewState:
     While the values are still being listed, the panel says so and the view's filters stay as they are.
     """
     active = sum(1 for values in view.filters.values() if values)
-    st.session_state[CHOICES_PENDING_KEY] = not choices.ready
     with st.sidebar.expander(f"Filters ({active} active)" if active else "Filters", expanded=bool(active)):
         if not choices.ready:
             st.caption("The filters' values are still being listed (a large store takes a few minutes); they "
                        "appear here by themselves. Filters from a link already apply.")
+            if choices.arrived is not None:
+                _rerun_when(choices.arrived)
             return view
         ignored: list[str] = []
         for dimension in choices.dimensions:
@@ -248,6 +242,13 @@ def filters_panel(view: ViewState, choices: Choices) -> ViewState:
             st.warning("Ignored unknown filter values: " + ", ".join(ignored))
         st.button("Clear filters", on_click=_clear_filters, disabled=not active, width="stretch")
     return set_view(view)
+
+
+@st.fragment(run_every=CHOICES_POLL_EVERY)
+def _rerun_when(arrived: Callable[[], bool]) -> None:
+    """Rerun the page as soon as `arrived()` says the filters' values are there."""
+    if arrived():
+        st.rerun(scope="app")
 
 
 def filters_caption(view: ViewState, choices: Choices) -> str:
