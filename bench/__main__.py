@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.options import FULL, QUICK, RESULTS_DIR, SECTIONS, Options, postgres_url_from_environment
+from bench.machine import postgres_problem
 from bench.run import run_benchmark
 
 
@@ -63,7 +64,12 @@ def parse_options(argv: list[str]) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 0 when it ran (missed targets are results, not failures)."""
-    run_benchmark(parse_options(sys.argv[1:] if argv is None else argv))
+    options = parse_options(sys.argv[1:] if argv is None else argv)
+    if options.postgres_url and (problem := postgres_problem(options.postgres_url)):
+        print(f"bench: PostgreSQL is not reachable ({problem}); start it, set BENCH_DATABASE_URL, or pass "
+              "--skip-postgres", file=sys.stderr)
+        return 2
+    run_benchmark(options)
     return 0
 
 

@@ -39,6 +39,19 @@ def postgres_version(url: str | None) -> str | None:
         engine.dispose()
 
 
+def postgres_problem(url: str) -> str | None:
+    """Why PostgreSQL at `url` cannot be used (one line, no credentials), or None when it answers."""
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means the same here
+        return (str(getattr(exc, "orig", exc)).splitlines() or [type(exc).__name__])[0][:200]
+    finally:
+        engine.dispose()
+    return None
+
+
 def describe_machine(postgres_url: str | None) -> dict[str, Any]:
     """CPU, cores, RAM, OS, Python, SQLite and PostgreSQL versions, and the load average right now."""
     return {

@@ -93,12 +93,22 @@ def children_matching(text: str, parent: int | None = None) -> list[int]:
     return found
 
 
-class RssSampler:
-    """Samples the RSS of one process (found lazily by `find`) every `interval` seconds in a thread."""
+def tree_rss_mb(pid: int) -> float | None:
+    """Resident memory of a process plus all its descendants, in MB (None when the process is gone)."""
+    own = rss_mb(pid)
+    if own is None:
+        return None
+    return own + sum(tree_rss_mb(child) or 0.0 for child in children_matching("", parent=pid))
 
-    def __init__(self, find: Callable[[], int | None], interval: float = 0.5) -> None:
+
+class RssSampler:
+    """Samples the RSS of one process (found lazily by `find`) every `interval` seconds in a thread;
+    with `tree=True`, the RSS of the process and its descendants."""
+
+    def __init__(self, find: Callable[[], int | None], interval: float = 0.5, *, tree: bool = False) -> None:
         self._find = find
         self._interval = interval
+        self._measure = tree_rss_mb if tree else rss_mb
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._started = 0.0
@@ -117,7 +127,7 @@ class RssSampler:
         pid: int | None = None
         while not self._stop.is_set():
             pid = pid or self._find()
-            value = rss_mb(pid) if pid else None
+            value = self._measure(pid) if pid else None
             if value:  # None: not started or gone; 0: a zombie waiting to be reaped
                 self.samples.append((time.monotonic() - self._started, value))
             self._stop.wait(self._interval)

@@ -88,7 +88,7 @@ def dashboard_measurement(bench: Bench, store: StoreInfo) -> DashboardMeasuremen
 def _measure(bench: Bench, store: StoreInfo) -> DashboardMeasurement:
     bench.log(f"dashboard: measuring every page in chromium on the {store.backend} store of {store.orders:,} orders")
     measurement = DashboardMeasurement(store)
-    with RssSampler(lambda: next(iter(children_matching("streamlit")), None)) as rss:
+    with RssSampler(lambda: next(iter(children_matching("streamlit")), None), tree=True) as rss:
         try:
             measurement.results = measure_pages.measure(store.url, bench.profile.page_runs,
                                                         bench.profile.settle_timeout_s)

@@ -155,7 +155,8 @@ def run(bench: Bench) -> SectionResult:
                       ["process", "load", "median RSS", "peak RSS"])
     processes.add("mcp_server.py --http", f"{load.clients} clients × {load.seconds:.0f} s, {load.calls:,} calls",
                   f"{mcp_median:.0f} MB", f"{mcp_peak:.0f} MB")
-    processes.add("streamlit run app.py", "every page in chromium (scripts/measure_pages.py)",
+    processes.add("streamlit run app.py (with its child processes)",
+                  "every page in chromium (scripts/measure_pages.py)",
                   f"{dashboard.rss_median_mb:.0f} MB", f"{dashboard.rss_peak_mb:.0f} MB")
     processes.notes.append(f"MCP load: clients asking mixed questions back to back (`bench/mcp_load.py`), "
                            f"p50 {load.p50_ms():.0f} ms, p99 {load.p99_ms():.0f} ms, {load.errors} errors.")
