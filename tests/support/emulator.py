@@ -92,7 +92,7 @@ class EmulatorProcess:
                 error = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
                 raise RuntimeError(f"the emulator exited with {self.process.returncode}: {error[-2000:]}")
             try:
-                httpx.get(f"{self.url}/api/api-versions", headers={"X-API-KEY": self.api_key}, timeout=1)
+                httpx.get(f"{self.url}/_emulator/stats", headers={"X-API-KEY": self.api_key}, timeout=1)  # no latency
                 return self
             except httpx.HTTPError:
                 time.sleep(0.2)
