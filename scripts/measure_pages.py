@@ -28,36 +28,38 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from core.config import load_settings  # noqa: E402
 from core.dashboard.browser import (PAGE_PATHS, launch_chromium, mark, new_context, streamlit_server,  # noqa: E402
-                                    wait_rendered, wait_rerun)
+                                    wait_for_filters, wait_rendered, wait_rerun)
 
 RENDER_TARGET_S = 2.0
 INTERACTION_TARGET_S = 0.5
 
 
-def _pick(page: Page, label: str | int, option: str) -> Callable[[], None]:
-    """Choose `option` in the selectbox labelled `label` (or the `label`-th selectbox of the page)."""
-    def act() -> None:
+Interaction = tuple[Callable[[], None], Callable[[], None]]  # (prepare, commit): only the commit is timed
+
+
+def _pick(page: Page, label: str | int, option: str) -> Interaction:
+    """Open the selectbox labelled `label` (or the `label`-th of the page), type `option`; commit: click it."""
+    def prepare() -> None:
         boxes = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']")
         (boxes.nth(label) if isinstance(label, int) else boxes.filter(has_text=label).first).click()
         page.keyboard.type(option)
-        page.get_by_role("option", name=option, exact=True).click()
-    return act
+        page.get_by_role("option", name=option, exact=True).wait_for()
+
+    return prepare, lambda: page.get_by_role("option", name=option, exact=True).click()
 
 
-def _toggle(page: Page, label: str) -> Callable[[], None]:
-    return lambda: page.locator("[data-testid='stCheckbox']").filter(has_text=label).first.click()
+def _toggle(page: Page, label: str) -> Interaction:
+    switch = page.locator("[data-testid='stCheckbox']").filter(has_text=label).first
+    return switch.wait_for, switch.click
 
 
-def _search(page: Page, text: str) -> Callable[[], None]:
-    def act() -> None:
-        box = page.get_by_role("textbox", name="Order number")
-        box.fill(text)
-        box.press("Enter")
-    return act
+def _search(page: Page, text: str) -> Interaction:
+    box = page.get_by_role("textbox", name="Order number")
+    return lambda: box.fill(text), lambda: box.press("Enter")
 
 
-def interactions(name: str, page: Page) -> list[tuple[str, Callable[[], None]]]:
-    """The interactions measured on a page (each causes one rerun)."""
+def interactions(name: str, page: Page) -> list[tuple[str, Interaction]]:
+    """The interactions measured on a page (each commit causes one rerun)."""
     if name == "compare":
         return [("compare by site", _pick(page, "Compare by", "Site (store)")),
                 ("align weekdays", _toggle(page, "Align weekdays")),
@@ -78,20 +80,12 @@ def render_time(page: Page, url: str) -> float:
     return time.perf_counter() - started
 
 
-def filters_pending(page: Page) -> bool:
-    """True while the page says the filters' values are still being listed."""
-    return "still being listed" in (page.locator("[data-testid='stSidebar']").text_content() or "")
-
-
 def settle(browser, base: str, timeout: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """The server's very first page view (nothing cached anywhere), then how long until the filters are listed."""
     page = new_context(browser).new_page()
     started = time.perf_counter()
     first = render_time(page, base + PAGE_PATHS["overview"])
-    while filters_pending(page) and time.perf_counter() - started < timeout:
-        time.sleep(5)
-        page.reload()
-        wait_rendered(page)
+    wait_for_filters(page, timeout)
     ready = time.perf_counter() - started
     page.context.close()
     return {"server_first_render": first, "filters_listed_after": ready}
@@ -113,9 +107,10 @@ def measure(database_url: str, runs: int, settle_timeout: float) -> dict[str, ob
             for _ in range(runs):
                 page = profile.new_page()
                 warm.append(render_time(page, base + path))
-                for label, act in interactions(name, page):
+                for label, (prepare, commit) in interactions(name, page):
+                    prepare()
                     since = mark(page)
-                    act()
+                    commit()
                     timings.setdefault(label, []).append(wait_rerun(page, since) / 1000)
                 page.close()
             profile.close()

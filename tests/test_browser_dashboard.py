@@ -16,8 +16,8 @@ import pytest
 
 from core.analytics import Analytics
 from core.config import load_settings
-from core.dashboard.browser import (CHROMIUM, PAGE_PATHS, launch_chromium, mark, new_page, streamlit_server,
-                                    wait_rendered, wait_rerun)
+from core.dashboard.browser import (CHROMIUM, PAGE_PATHS, filters_pending, launch_chromium, mark, new_page,
+                                    streamlit_server, wait_for_filters, wait_rendered, wait_rerun)
 from tests.test_dashboard_app import demo_store  # noqa: F401 - the shared session fixture
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,15 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def dashboard(demo_store: str) -> Iterator[str]:  # noqa: F811 - pytest injects the imported fixture
+def dashboard(demo_store: str, chromium) -> Iterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The dashboard served on the demo store, once its filters' values have been listed."""
     with streamlit_server(demo_store) as base_url:
+        page = new_page(chromium)
+        page.goto(base_url + "/compare")
+        wait_rendered(page)
+        wait_for_filters(page, timeout=120)
+        assert not filters_pending(page)
+        page.context.close()
         yield base_url
 
 

@@ -124,3 +124,17 @@ def wait_rerun(page, since: float, timeout_ms: float = 60_000) -> float:  # type
                 f" && ({RENDERED_JS})()")
     page.wait_for_function(finished, timeout=timeout_ms)
     return mark(page) - since
+
+
+def filters_pending(page) -> bool:  # type: ignore[no-untyped-def]
+    """True while the page says the filters' values are still being listed."""
+    return "still being listed" in (page.locator("[data-testid='stSidebar']").text_content() or "")
+
+
+def wait_for_filters(page, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    """Reload the (drawn) page until its filters' values have been listed, or `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while filters_pending(page) and time.monotonic() < deadline:
+        time.sleep(2)
+        page.reload()
+        wait_rendered(page)
