@@ -11,7 +11,7 @@ each page seeds its widgets from the view when they are new, and the view carrie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -84,9 +84,3 @@ def widget_key(name: str, value: Any, valid: Callable[[Any], bool] | None = None
     if key not in st.session_state or (valid is not None and not valid(st.session_state[key])):
         st.session_state[key] = value
     return key
-
-
-def known_codes(values: Sequence[str], options: Sequence[str]) -> list[str]:
-    """The values that are still among the options (a link may name codes that no longer exist)."""
-    allowed = set(options)
-    return [value for value in values if value in allowed]
