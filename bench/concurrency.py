@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 
 from bench.context import Bench
-from bench.measure import RssSampler, percentile
+from bench.measure import RssSampler, cpu_seconds, percentile
 from bench.mcp_load import LoadResult, run_load
 from bench.processes import MCP_TOKEN, Child, answers_http, mcp_http_server
 from bench.report import Check, SectionResult, Table
@@ -74,9 +74,12 @@ def run(bench: Bench) -> SectionResult:
             bench.log(f"concurrency: {profile.load_clients} MCP clients over HTTP for {profile.load_seconds:g} s; "
                       f"the daemon syncs every {profile.sync_interval_minutes * 60:g} s, "
                       f"{profile.activity_changes} changes every {profile.activity_every_s:g} s")
+            server_cpu, client_cpu = cpu_seconds(server.pid) or 0.0, time.process_time()
             with RssSampler(lambda: server.pid, interval=0.5) as rss, \
                     injected_activity(emulator, profile.activity_every_s, profile.activity_changes) as injected:
                 load = run_load(url, MCP_TOKEN, clients=profile.load_clients, seconds=profile.load_seconds)
+            server_share = ((cpu_seconds(server.pid) or 0.0) - server_cpu) / load.seconds
+            client_share = (time.process_time() - client_cpu) / load.seconds
             version_after, cycles_after = _store_counters(database_url)
             daemon_alive = daemon.running()
     table = Table(f"{load.clients} MCP clients over HTTP for {load.seconds:.0f} s while the daemon syncs live changes",
@@ -92,7 +95,8 @@ def run(bench: Bench) -> SectionResult:
         "answers cold.",
         "Each client is a `fastmcp.Client` in this process sending its next question as soon as it has an answer "
         "(no think time); questions mix every tool, months of 2024-2025 and dimensions (`bench/questions.py`).",
-        "All processes (emulator, daemon, server, clients) share the machine's cores.",
+        f"All processes share the machine's cores; over the run the server used {server_share:.0%} of one core "
+        f"and the clients' process {client_share:.0%} (the rest: daemon, emulator, other work on the machine).",
         f"Before the timed window every client made one call; the slowest of those first calls after the server "
         f"started took {load.first_call_max_ms():,.0f} ms (one-time costs of a fresh process, not in the figures).",
     ]
@@ -104,7 +108,8 @@ def run(bench: Bench) -> SectionResult:
     result.metrics = {"clients": load.clients, "run_s": load.seconds, "calls": load.calls,
                       "throughput_per_s": load.throughput_per_s(), "p50_ms": load.p50_ms(), "p99_ms": load.p99_ms(),
                       "max_ms": load.max_ms(), "first_call_max_ms": load.first_call_max_ms(), "errors": load.errors, "sync_cycles": cycles_after - cycles_before,
-                      "data_versions": version_after - version_before, "server_peak_rss_mb": rss.peak_mb}
+                      "data_versions": version_after - version_before, "server_peak_rss_mb": rss.peak_mb,
+                      "server_cpu_fraction": server_share, "client_cpu_fraction": client_share}
     result.checks += [
         Check(f"{load.clients} concurrent clients: p99 < {P99_TARGET_MS:g} ms", f"{load.p99_ms():.0f} ms",
               load.p99_ms() < P99_TARGET_MS, f"{load.calls:,} calls, {cycles_after - cycles_before} sync cycles"),

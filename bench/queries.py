@@ -7,12 +7,15 @@ PostgreSQL, warm and cold; the MCP tools through fastmcp; the dashboard pages in
 - Dashboard: `scripts/measure_pages.py` (streamlit + chromium) at the largest size, on SQLite.
 
 Cold = the first call after a new data version (what follows every sync commit: cached answers and reference
-data dropped); warm = the same call again.
+data dropped); warm = the same call again. Each core question also gets a new `Analytics`, whose first call is
+what a freshly started server pays (nothing loaded in memory yet).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastmcp import FastMCP
 
@@ -47,33 +50,43 @@ def analytics_of(url: str) -> Analytics:
     return Analytics(get_engine(url), load_settings({"DATABASE_URL": url}, dotenv=False))
 
 
-def measure_pair(bench: Bench, url: str, ask: Any) -> tuple[Samples, Samples]:
-    """(cold, warm) samples of one call on one store."""
+@dataclass(frozen=True)
+class Latency:
+    """One question on one store: its first call (seconds), then cold and warm samples."""
+
+    first_s: float
+    cold: Samples
+    warm: Samples
+
+
+def measure_question(bench: Bench, url: str, ask: Callable[[], object]) -> Latency:
+    """Time the first call, then cold calls (each after a new data version), then warm calls."""
     profile = bench.profile
-    ask()  # first use of this question: imports, plans; not what is measured
+    started = time.perf_counter()
+    ask()
+    first = time.perf_counter() - started
     cold = sample(ask, count=profile.cold_calls, budget_s=profile.cold_budget_s, before=lambda: new_data_version(url))
     warm = sample(ask, count=profile.warm_calls, budget_s=profile.cold_budget_s)
-    return cold, warm
+    return Latency(first, cold, warm)
 
 
-def core_latency(bench: Bench, store: StoreInfo) -> dict[str, tuple[Samples, Samples]]:
-    """Cold and warm samples of every core question on one store."""
-    analytics = analytics_of(store.url)
+def core_latency(bench: Bench, store: StoreInfo) -> dict[str, Latency]:
+    """Every core question on one store, each on a new `Analytics` (so its first call is a fresh process's)."""
     results = {}
-    for name, ask in measure_queries.questions(analytics).items():
+    for name in measure_queries.questions(analytics_of(store.url)):
         bench.log(f"queries: {store.backend} {store.orders:,} orders: {name}")
-        results[name] = measure_pair(bench, store.url, ask)
+        results[name] = measure_question(bench, store.url, measure_queries.questions(analytics_of(store.url))[name])
     return results
 
 
-def mcp_latency(bench: Bench, store: StoreInfo) -> dict[str, tuple[Samples, Samples]]:
+def mcp_latency(bench: Bench, store: StoreInfo) -> dict[str, Latency]:
     """Cold and warm samples of every MCP tool through an in-process client on one store."""
     session = McpSession(create_server(analytics_of(store.url)))
     try:
         results = {}
         for tool, arguments in TOOL_QUESTIONS:
             bench.log(f"queries: MCP {tool} on {store.backend} {store.orders:,} orders")
-            results[tool] = measure_pair(bench, store.url, lambda: session.answer(tool, arguments))
+            results[tool] = measure_question(bench, store.url, lambda: session.answer(tool, arguments))
         return results
     finally:
         session.close()
@@ -103,11 +116,12 @@ def run(bench: Bench) -> SectionResult:
     largest = [store for store in stores if store.size == max(sizes)]
     mcp = {store.backend: (store, mcp_latency(bench, store)) for store in largest}
     floor = protocol_floor(bench)
-    result.tables += _core_tables(bench, core) + [_growth_table(bench, core), _mcp_table(mcp, floor)]
-    result.metrics["core"] = {f"{backend}_{size}": {"orders": store.orders, "questions": _raw(samples)}
-                              for (backend, size), (store, samples) in core.items()}
-    result.metrics["mcp"] = {backend: {"orders": store.orders, "tools": _raw(samples)}
-                             for backend, (store, samples) in mcp.items()}
+    result.tables += _core_tables(bench, core) + [_first_call_table(bench, core), _growth_table(bench, core),
+                                                  _mcp_table(mcp, floor)]
+    result.metrics["core"] = {f"{backend}_{size}": {"orders": store.orders, "questions": _raw(latencies)}
+                              for (backend, size), (store, latencies) in core.items()}
+    result.metrics["mcp"] = {backend: {"orders": store.orders, "tools": _raw(latencies)}
+                             for backend, (store, latencies) in mcp.items()}
     result.metrics["mcp_noop_p50_ms"] = floor.p50_ms()
     result.checks += _latency_checks(core, mcp, floor, max(sizes))
     sqlite_largest = next(store for store in largest if store.backend == "sqlite")
@@ -118,49 +132,71 @@ def run(bench: Bench) -> SectionResult:
     return result
 
 
-def _raw(samples: dict[str, tuple[Samples, Samples]]) -> dict[str, dict[str, float]]:
-    return {name: {"cold_p50_ms": cold.p50_ms(), "cold_p99_ms": cold.p99_ms(), "cold_calls": len(cold),
-                   "warm_p50_ms": warm.p50_ms(), "warm_p99_ms": warm.p99_ms(), "warm_calls": len(warm)}
-            for name, (cold, warm) in samples.items()}
+Measured = dict[tuple[str, int], tuple[StoreInfo, dict[str, Latency]]]
 
 
-def _core_tables(bench: Bench, core: dict[tuple[str, int], Any]) -> list[Table]:
+def _raw(latencies: dict[str, Latency]) -> dict[str, dict[str, float]]:
+    return {name: {"first_call_ms": latency.first_s * 1000,
+                   "cold_p50_ms": latency.cold.p50_ms(), "cold_p99_ms": latency.cold.p99_ms(),
+                   "cold_calls": len(latency.cold), "warm_p50_ms": latency.warm.p50_ms(),
+                   "warm_p99_ms": latency.warm.p99_ms(), "warm_calls": len(latency.warm)}
+            for name, latency in latencies.items()}
+
+
+def _by_size(core: Measured, backend: str) -> list[tuple[StoreInfo, dict[str, Latency]]]:
+    return [value for (name, _), value in sorted(core.items(), key=lambda item: item[0][1]) if name == backend]
+
+
+def _core_tables(bench: Bench, core: Measured) -> list[Table]:
     tables = []
     for backend in bench.stores.backends():
-        stores = sorted((key[1], value) for key, value in core.items() if key[0] == backend)
+        stores = _by_size(core, backend)
         columns = ["question"]
-        for _, (store, _) in stores:
+        for store, _ in stores:
             columns += [f"{store.orders:,} warm p50 / p99", f"{store.orders:,} cold p50 / p99"]
         table = Table(f"Analytics core on {LABELS[backend]}, ms (orders in the store)", columns)
-        for name in stores[0][1][1]:
+        for name in stores[0][1]:
             cells = [name]
-            for _, (_, samples) in stores:
-                cold, warm = samples[name]
-                cells += [_cell(warm), _cell(cold)]
+            for _, latencies in stores:
+                cells += [_cell(latencies[name].warm), _cell(latencies[name].cold)]
             table.add(*cells)
         table.notes.append(
             "Direct `Analytics` calls, the questions of `scripts/measure_queries.py`. Warm: up to "
             f"{bench.profile.warm_calls} calls answered from the cache; cold: up to {bench.profile.cold_calls} calls, "
-            "each right after a new data version (as after a sync commit), at least 3, fewer when one question "
-            f"takes over {bench.profile.cold_budget_s:g} s; p99 of few samples is close to their maximum.")
+            "each right after a new data version (what a sync commit does: cached answers dropped, in-memory "
+            "frames refreshed for the changed days, here none), at least 3, fewer when one question takes over "
+            f"{bench.profile.cold_budget_s:g} s; p99 of few samples is close to their maximum.")
         tables.append(table)
     return tables
 
 
-def _growth_table(bench: Bench, core: dict[tuple[str, int], Any]) -> Table:
+def _first_call_table(bench: Bench, core: Measured) -> Table:
+    columns = ["question"]
+    groups = [_by_size(core, backend) for backend in bench.stores.backends()]
+    for stores in groups:
+        columns += [f"{LABELS[store.backend]} {store.orders:,}" for store, _ in stores]
+    table = Table("First call in a fresh process (a new `Analytics`: nothing loaded yet), ms", columns)
+    for name in groups[0][0][1]:
+        table.add(name, *(_ms(latencies[name].first_s * 1000) for stores in groups for _, latencies in stores))
+    table.notes.append("What the first question costs a newly started MCP server or dashboard: the analytics core "
+                       "loads the months a question touches into memory (all of them for list_dimensions).")
+    return table
+
+
+def _growth_table(bench: Bench, core: Measured) -> Table:
     table = Table("How latency grows with the store (all questions, ms)",
                   ["database", "orders", "median cold p50", "slowest cold p50", "slowest cold p99",
-                   "median warm p50", "cold p50 vs smallest"])
+                   "median warm p50", "slowest first call", "cold p50 vs smallest"])
     for backend in bench.stores.backends():
-        rows = sorted((size, value) for (name, size), value in core.items() if name == backend)
         baseline = None
-        for _, (store, samples) in rows:
-            cold_p50 = [cold.p50_ms() for cold, _ in samples.values()]
+        for store, latencies in _by_size(core, backend):
+            cold_p50 = [latency.cold.p50_ms() for latency in latencies.values()]
             median = percentile(cold_p50, 0.5)
             baseline = baseline or median
             table.add(LABELS[backend], f"{store.orders:,}", _ms(median), _ms(max(cold_p50)),
-                      _ms(max(cold.p99_ms() for cold, _ in samples.values())),
-                      _ms(percentile([warm.p50_ms() for _, warm in samples.values()], 0.5)),
+                      _ms(max(latency.cold.p99_ms() for latency in latencies.values())),
+                      _ms(percentile([latency.warm.p50_ms() for latency in latencies.values()], 0.5)),
+                      _ms(max(latency.first_s * 1000 for latency in latencies.values())),
                       f"×{median / baseline:.1f}")
     slowest = _slowest(core, max(bench.options.sizes))
     if slowest:
@@ -168,41 +204,43 @@ def _growth_table(bench: Bench, core: dict[tuple[str, int], Any]) -> Table:
     return table
 
 
-def _slowest(core: dict[tuple[str, int], Any], size: int) -> str:
-    found = [(cold.p50_ms(), name, backend) for (backend, store_size), (_, samples) in core.items()
-             if store_size == size for name, (cold, _) in samples.items()]
+def _slowest(core: Measured, size: int) -> str:
+    found = [(latency.cold.p50_ms(), name, backend) for (backend, store_size), (_, latencies) in core.items()
+             if store_size == size for name, latency in latencies.items()]
     if not found:
         return ""
     ms, name, backend = max(found)
     return f"{name} on {LABELS[backend]}, {_ms(ms)} ms"
 
 
-def _mcp_table(mcp: dict[str, Any], floor: Samples) -> Table:
+def _mcp_table(mcp: dict[str, tuple[StoreInfo, dict[str, Latency]]], floor: Samples) -> Table:
     table = Table("MCP tools through an in-process fastmcp Client, largest store, ms",
                   ["tool", "database", "orders", "warm p50", "warm p99", "cold p50", "cold p99"])
-    for backend, (store, samples) in mcp.items():
-        for tool, (cold, warm) in samples.items():
-            table.add(tool, LABELS[backend], f"{store.orders:,}", _ms(warm.p50_ms()), _ms(warm.p99_ms()),
-                      _ms(cold.p50_ms()), _ms(cold.p99_ms()))
+    for backend, (store, latencies) in mcp.items():
+        for tool, latency in latencies.items():
+            table.add(tool, LABELS[backend], f"{store.orders:,}", _ms(latency.warm.p50_ms()),
+                      _ms(latency.warm.p99_ms()), _ms(latency.cold.p50_ms()), _ms(latency.cold.p99_ms()))
     table.add("no-op tool (protocol only)", "—", "—", _ms(floor.p50_ms()), _ms(floor.p99_ms()), "—", "—")
-    table.notes.append("The no-op row is a tool returning 1 through the same client: the cost of fastmcp's "
+    table.notes.append("One server per database answering every tool in turn (its first calls are not counted); "
+                       "the no-op row is a tool returning 1 through the same kind of client: the cost of fastmcp's "
                        "in-process protocol itself, included in every row above.")
     return table
 
 
-def _latency_checks(core: dict[tuple[str, int], Any], mcp: dict[str, Any], floor: Samples, size: int) -> list[Check]:
-    at_size = {backend: samples for (backend, store_size), (_, samples) in core.items() if store_size == size}
+def _latency_checks(core: Measured, mcp: dict[str, tuple[StoreInfo, dict[str, Latency]]], floor: Samples,
+                    size: int) -> list[Check]:
+    at_size = {backend: latencies for (backend, store_size), (_, latencies) in core.items() if store_size == size}
     orders = max(store.orders for (_, store_size), (store, _) in core.items() if store_size == size)
 
-    def worst(values: dict[str, Any], pick: Any) -> tuple[float, str]:
-        return max((pick(pair), f"{name} on {LABELS[backend]}")
-                   for backend, samples in values.items() for name, pair in samples.items())
+    def worst(values: dict[str, dict[str, Latency]], pick: Callable[[Latency], float]) -> tuple[float, str]:
+        return max((pick(latency), f"{name} on {LABELS[backend]}")
+                   for backend, latencies in values.items() for name, latency in latencies.items())
 
-    warm_core, warm_core_where = worst(at_size, lambda pair: pair[1].p50_ms())
-    cold_core, cold_core_where = worst(at_size, lambda pair: pair[0].p99_ms())
-    mcp_samples = {backend: samples for backend, (_, samples) in mcp.items()}
-    warm_mcp, warm_mcp_where = worst(mcp_samples, lambda pair: pair[1].p50_ms())
-    cold_mcp, cold_mcp_where = worst(mcp_samples, lambda pair: pair[0].p99_ms())
+    warm_core, warm_core_where = worst(at_size, lambda latency: latency.warm.p50_ms())
+    cold_core, cold_core_where = worst(at_size, lambda latency: latency.cold.p99_ms())
+    mcp_latencies = {backend: latencies for backend, (_, latencies) in mcp.items()}
+    warm_mcp, warm_mcp_where = worst(mcp_latencies, lambda latency: latency.warm.p50_ms())
+    cold_mcp, cold_mcp_where = worst(mcp_latencies, lambda latency: latency.cold.p99_ms())
     scale = f"{orders:,} orders"
     return [
         Check(f"warm answers p50 ≤ {WARM_TARGET_MS:g} ms at {scale}, analytics core",
