@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -47,6 +47,7 @@ class Measurement:
     rate_limited: int
     first_page_after: float
     cpu_seconds: float
+    timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, orders committed)
 
     def orders_per_second(self) -> float:
         """Orders committed per second of the whole run (start-up included)."""
@@ -56,6 +57,13 @@ class Measurement:
         """Orders committed per second from the first committed page on."""
         paging = self.seconds - self.first_page_after
         return self.orders / paging if paging > 0 else 0.0
+
+    def second_half_orders_per_second(self) -> float:
+        """Orders committed per second over the second half of the run (the pipeline of pages already full)."""
+        half = [(moment, orders) for moment, orders in self.timeline if moment >= self.seconds / 2]
+        if len(half) < 2 or half[-1][0] <= half[0][0]:
+            return 0.0
+        return (half[-1][1] - half[0][1]) / (half[-1][0] - half[0][0])
 
 
 def _free_port() -> int:
@@ -96,12 +104,14 @@ def measure(*, latency: float, seconds: float, rps: float, scale: float, concurr
             stop = threading.Event()
             first_page: list[float] = []
             orders = [0]
+            timeline: list[tuple[float, int]] = []
 
             def progress(update: SyncProgress) -> None:
                 if update.stream == "orders" and update.phase == "backfill":
                     if update.pages_done and not first_page:
                         first_page.append(time.monotonic())
                     orders[0] = update.records
+                    timeline.append((time.monotonic() - started, update.records))
 
             timer = threading.Timer(seconds, stop.set)
             cpu_before = time.process_time()
@@ -119,7 +129,8 @@ def measure(*, latency: float, seconds: float, rps: float, scale: float, concurr
         emulator.wait(timeout=30)
     return Measurement(latency=latency, seconds=elapsed, orders=orders[0], pages=result.pages,
                        requests=result.api_requests, rate_limited=stats["rateLimited"],
-                       first_page_after=(first_page[0] - started) if first_page else float("nan"), cpu_seconds=cpu)
+                       first_page_after=(first_page[0] - started) if first_page else float("nan"), cpu_seconds=cpu,
+                       timeline=timeline)
 
 
 def main() -> None:
@@ -139,10 +150,12 @@ def main() -> None:
         result = measure(latency=latency, seconds=args.seconds, rps=args.rps, scale=args.scale,
                          concurrency=args.concurrency)
         rate, steady = result.orders_per_second(), result.steady_orders_per_second()
+        late = result.second_half_orders_per_second()
         print(
             f"latency {latency:>5.2f} s: {result.orders:>6,} orders in {result.seconds:5.1f} s = {rate:6,.0f} orders/s "
             f"({rate / ceiling:.1%} of the ceiling); from the first committed page (after "
-            f"{result.first_page_after:.1f} s): {steady:,.0f} orders/s ({steady / ceiling:.1%}); "
+            f"{result.first_page_after:.1f} s): {steady:,.0f} orders/s ({steady / ceiling:.1%}); second half: "
+            f"{late:,.0f} orders/s ({late / ceiling:.1%}); "
             f"{result.requests} requests, {result.rate_limited} answered 503 by the rate limit; "
             f"sync process CPU {result.cpu_seconds / result.seconds:.0%} of one core",
             flush=True,
