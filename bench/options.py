@@ -48,7 +48,7 @@ FULL = Profile(
 )
 QUICK = Profile(
     sizes=(1_000, 3_000), demo_scale=0.03, latencies=(0.2, 0.02), rps=50, warm_calls=10, cold_calls=3,
-    cold_budget_s=2, page_runs=1, settle_timeout_s=120, backfill_seconds=6, backfill_scale=0.1, changes=(0, 20, 200),
+    cold_budget_s=2, page_runs=1, settle_timeout_s=120, backfill_seconds=6, backfill_scale=1.0, changes=(0, 20, 200),
     daemon_orders=3_000, daemon_seconds=15, load_clients=3, load_seconds=3, resource_load_seconds=2,
     sync_interval_minutes=0.02, activity_every_s=0.5, activity_changes=5,
 )

@@ -96,31 +96,37 @@ def run(bench: Bench) -> SectionResult:
     backfills = backfill_throughput(bench)
     table = Table(f"Backfill throughput, bounded runs of {profile.backfill_seconds:g} s "
                   f"(ceiling {profile.rps:g} requests/s × {ORDERS_PER_PAGE} orders = {ceiling:,.0f} orders/s)",
-                  ["latency per request", "orders committed", "seconds", "orders/s overall", "orders/s steady",
-                   "share of ceiling (steady)", "requests", "503 answers", "first page committed after",
-                   "sync CPU (one core)"])
+                  ["latency per request", "orders committed", "seconds", "orders/s overall",
+                   "orders/s from the first commit", "orders/s, second half", "share of ceiling (second half)",
+                   "requests", "503 answers", "first page committed after", "sync CPU (one core)"])
     result.metrics["backfill"] = {}
     for measured in backfills:
         steady = measured.steady_orders_per_second()
+        late = measured.second_half_orders_per_second()
         cpu_share = measured.cpu_seconds / measured.seconds
         table.add(f"{measured.latency:g} s", f"{measured.orders:,}", f"{measured.seconds:.1f}",
-                  f"{measured.orders_per_second():,.0f}", f"{steady:,.0f}", f"{steady / ceiling:.0%}",
+                  f"{measured.orders_per_second():,.0f}", f"{steady:,.0f}", f"{late:,.0f}", f"{late / ceiling:.0%}",
                   measured.requests, measured.rate_limited, f"{measured.first_page_after:.1f} s", f"{cpu_share:.0%}")
         result.metrics["backfill"][f"latency_{measured.latency:g}s"] = {
             "orders": measured.orders, "wall_s": measured.seconds, "overall_per_s": measured.orders_per_second(),
-            "steady_per_s": steady, "steady_fraction": steady / ceiling, "requests": measured.requests,
+            "from_first_commit_per_s": steady, "second_half_per_s": late, "second_half_fraction": late / ceiling,
+            "requests": measured.requests,
             "rate_limited": measured.rate_limited, "first_page_after_s": measured.first_page_after,
             "sync_cpu_fraction": cpu_share}
         result.checks.append(Check(f"backfill ≥ {BACKFILL_TARGET:.0%} of the rate-limit ceiling at "
                                    f"{measured.latency:g} s latency",
-                                   f"{steady / ceiling:.0%} steady ({measured.orders_per_second() / ceiling:.0%} "
-                                   "overall)", steady / ceiling >= BACKFILL_TARGET))
+                                   f"{late / ceiling:.0%} over the second half ({steady / ceiling:.0%} from the first "
+                                   f"commit, {measured.orders_per_second() / ceiling:.0%} overall)",
+                                   late / ceiling >= BACKFILL_TARGET))
     table.notes += [
         "`scripts/measure_backfill.py`: the real sync (`core.sync.run_cycle`, 48 requests in flight) into a new "
         f"SQLite store from `python -m retailcrm_emulator --scale {profile.backfill_scale:g}` with that latency and "
         "rate limit, stopped after the time above (it finishes the page in hand and commits).",
         "Overall counts from the start of the cycle (reference data, finding where history ends, planning month "
-        "windows); steady counts from the first committed page, which is what a long backfill runs at.",
+        "windows); from the first commit excludes that start-up but still includes filling the pipeline (up to "
+        f"{2 * CONCURRENCY} pages are fetched ahead of the page being committed, and those in flight when the run "
+        "stops are never committed); the second half is the commit rate once the pipeline is full, which is what "
+        "a long backfill runs at, and is what the target is judged on.",
         "Sync CPU: CPU time of the syncing process (every thread) over the run, as a share of one core; the "
         "emulator runs in its own process on the same cores.",
     ]
