@@ -318,6 +318,31 @@ def test_bad_arguments_are_tool_errors_that_say_what_to_fix(demo: DemoStore, too
         assert hint in message, (hint, message)
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "parameter"),
+    [
+        ("compare_periods", {"period_a": "2024-11", "period_b": "2025-11", "by": "nonsense"}, "by"),
+        ("breakdown", {"period": "2025-11", "by": "nonsense"}, "by"),
+        ("orders_timeseries", {"period": "2025", "split_by": "nonsense"}, "split_by"),
+    ],
+)
+def test_an_unknown_dimension_is_a_short_error_naming_every_valid_one(demo: DemoStore, tool: str,
+                                                                      arguments: dict[str, Any],
+                                                                      parameter: str) -> None:
+    result = demo.mcp.call(tool, arguments)
+    assert result.is_error
+    message = error_text(result)
+    assert not message.startswith(MASKED_PREFIX) and "validation error" not in message, message
+    assert f"`{parameter}`" in message and "`nonsense`" in message, message
+    offered = [info["name"] for info in demo.mcp.answer("list_dimensions")["dimensions"]]
+    assert any(name.startswith("custom:") for name in offered)
+    assert all(name in message for name in offered), message
+    assert "custom:adress_client" not in message  # a free-text field is not offered for grouping
+    assert len(message) < 400, message
+    schema = json.dumps(next(t for t in demo.mcp.list_tools() if t.name == tool).input_schema["properties"][parameter])
+    assert all(f'"{dimension}"' in schema for dimension in DIMENSIONS) and "custom:" in schema
+
+
 def test_tool_calls_are_logged_with_outcome_and_duration(demo: DemoStore, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="core.mcp.calls"):
         demo.mcp.answer("count_orders", {"period": "2025-10"})

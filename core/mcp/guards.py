@@ -3,9 +3,10 @@
 They keep answers fit for an agent's context, free of customers' own text, and errors actionable:
 - no string argument may hold a NUL character or a lone surrogate (PostgreSQL cannot query with them);
 - a time series has at most MAX_TIMESERIES_BUCKETS buckets ("1900..2999" by day would be 400,000);
-- custom fields are grouped by, or filtered by value, only when list_dimensions offers them (fields
-  with a closed set of values). Free-text fields, such as a delivery address typed into a custom
-  field, would otherwise come back as row labels or in the list of valid values of an error.
+- `by`/`split_by` must be a built-in dimension or a custom field that list_dimensions offers (fields
+  with a closed set of values), and only those custom fields are filtered by value. Free-text fields,
+  such as a delivery address typed into a custom field, would otherwise come back as row labels or in
+  the list of valid values of an error.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 
 from core.analytics import Analytics, Filters
-from core.filters import ANY_VALUE, custom_code
+from core.filters import ANY_VALUE, DIMENSIONS, custom_code
 from core.periods import parse_period
 
 Granularity = Literal["day", "week", "month"]
@@ -38,17 +39,27 @@ def check_bucket_count(period: str, granularity: Granularity) -> None:
         )
 
 
-def check_custom_fields(analytics: Analytics, filters: Filters | None, *dimensions: str | None) -> None:
-    """Refuse grouping by, or filtering by a value of, a custom field that list_dimensions does not offer."""
-    wanted = [code for code in (custom_code(d) for d in dimensions if d) if code]
+def check_dimension(analytics: Analytics, parameter: str, dimension: str | None) -> None:
+    """Refuse a `parameter` (by, split_by) that is neither a built-in dimension nor a custom field that
+    list_dimensions offers, naming every valid one, the account's custom fields included."""
+    if dimension is None or dimension.strip() in DIMENSIONS:
+        return
+    code = custom_code(dimension)
+    offered = _offered_custom_fields(analytics)
+    if code in offered:
+        return
+    problem = f"`{dimension}` is not a dimension" if code is None else f"`custom:{code}` cannot be grouped by"
+    valid = ", ".join([*DIMENSIONS, *(f"custom:{field}" for field in offered)])
+    raise ToolError(f"`{parameter}`: {problem}; use one of {valid} (see list_dimensions)")
+
+
+def check_custom_filters(analytics: Analytics, filters: Filters | None) -> None:
+    """Refuse filtering by a value of a custom field that list_dimensions does not offer."""
     by_value = [code for code, value in ((filters.custom_fields or {}) if filters else {}).items() if value != ANY_VALUE]
-    if not wanted and not by_value:
+    if not by_value:
         return
     offered = _offered_custom_fields(analytics)
     listing = ", ".join(f"custom:{code}" for code in offered) or "none"
-    for code in wanted:
-        if code not in offered:
-            raise ToolError(f"cannot group by `custom:{code}`; custom dimensions (see list_dimensions): {listing}")
     for code in by_value:
         if code not in offered:
             raise ToolError(

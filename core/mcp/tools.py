@@ -7,11 +7,11 @@ only checks of their own (`core.mcp.guards`) keep answers small and free of cust
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastmcp import FastMCP
 from mcp.types import ToolAnnotations
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from core.analytics import (
     Analytics,
@@ -26,7 +26,13 @@ from core.analytics import (
     TimeseriesAnswer,
 )
 from core.mcp.errors import tool_errors
-from core.mcp.guards import MAX_TIMESERIES_BUCKETS, Granularity, check_bucket_count, check_custom_fields
+from core.mcp.guards import (
+    MAX_TIMESERIES_BUCKETS,
+    Granularity,
+    check_bucket_count,
+    check_custom_filters,
+    check_dimension,
+)
 from core.periods import ACCEPTED_FORMS
 
 TOOL_NAMES = (
@@ -45,7 +51,15 @@ MAX_FIND_ROWS = 50
 BuiltInDimension = Literal[
     "status", "status_group", "order_type", "order_method", "site", "manager", "city", "utm_source"
 ]
-CustomDimension = Annotated[str, StringConstraints(pattern=r"^custom:\S+$", max_length=100)]
+# The schema tells agents the allowed names; the value is checked by `check_dimension`, whose error names
+# the account's custom fields too (a Literal | pattern union would answer with two raw validation errors).
+Dimension = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"anyOf": [
+        {"type": "string", "enum": list(get_args(BuiltInDimension))},
+        {"type": "string", "pattern": r"^custom:\S+$"},
+    ]}),
+]
 
 PeriodArg = Annotated[
     str,
@@ -66,7 +80,7 @@ FiltersArg = Annotated[
     ),
 ]
 DimensionArg = Annotated[
-    BuiltInDimension | CustomDimension,
+    Dimension,
     Field(description="Dimension to group by: one of the listed names or custom:<order custom field code>"),
 ]
 
@@ -90,7 +104,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         `data_as_of` and `source`.
         """
         with tool_errors():
-            check_custom_fields(analytics, filters)
+            check_custom_filters(analytics, filters)
             return analytics.count_orders(period, filters)
 
     @server.tool(annotations=_annotations("Compare two periods"))
@@ -99,7 +113,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         period_b: Annotated[str, Field(description="The period compared with it, e.g. 2025-11", max_length=100)],
         filters: FiltersArg = None,
         by: Annotated[
-            BuiltInDimension | CustomDimension | None,
+            Dimension | None,
             Field(description="Optional dimension for per-value rows (a, b, delta, delta_pct)"),
         ] = None,
     ) -> CompareAnswer:
@@ -111,7 +125,8 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         Periods use the same forms as count_orders.
         """
         with tool_errors():
-            check_custom_fields(analytics, filters, by)
+            check_dimension(analytics, "by", by)
+            check_custom_filters(analytics, filters)
             return analytics.compare_periods(period_a, period_b, filters, by=by)
 
     @server.tool(annotations=_annotations("Orders over time"))
@@ -123,14 +138,15 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         ] = "month",
         filters: FiltersArg = None,
         split_by: Annotated[
-            BuiltInDimension | CustomDimension | None,
+            Dimension | None,
             Field(description="Optional dimension: one series per value in `series`"),
         ] = None,
     ) -> TimeseriesAnswer:
         """Orders and revenue per day, week or month of a period; every bucket is present, empty ones as 0."""
         with tool_errors():
             check_bucket_count(period, granularity)
-            check_custom_fields(analytics, filters, split_by)
+            check_dimension(analytics, "split_by", split_by)
+            check_custom_filters(analytics, filters)
             return analytics.orders_timeseries(period, granularity, filters, split_by=split_by)
 
     @server.tool(annotations=_annotations("Break orders down by a dimension"))
@@ -149,7 +165,8 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         `total_groups` is the number of distinct values.
         """
         with tool_errors():
-            check_custom_fields(analytics, filters, by)
+            check_dimension(analytics, "by", by)
+            check_custom_filters(analytics, filters)
             return analytics.breakdown(period, by, filters, top_n=top_n)
 
     @server.tool(annotations=_annotations("Count new customers"))
@@ -175,7 +192,7 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         returns customers' names, phones or e-mails. Use count_orders for counting.
         """
         with tool_errors():
-            check_custom_fields(analytics, filters)
+            check_custom_filters(analytics, filters)
             return analytics.find_orders(period, filters, number=number, limit=limit)
 
     @server.tool(annotations=_annotations("List dimensions and their codes"))
