@@ -127,14 +127,14 @@ class SyncEngine:
         )
 
     async def _reconcile_if_asked(self, ctx: SyncContext, stream: Stream) -> bool:
-        """Check the window counts when history held a record of no usable id; False if stopped."""
+        """Reconcile the windows when history held a record it could not apply; False if stopped."""
         state = await ctx.read(lambda session: _state_snapshot(session, stream.name))
         if not state.backfill_cursor or not state.backfill_cursor.get("reconcile"):
             return True
         cursor = BackfillCursor.from_json(state.backfill_cursor)
         if not await verify_windows(ctx, stream, cursor):
             return False
-        cursor.reconcile = False
+        cursor.reconcile, cursor.reconcile_from = False, None
         await ctx.write(lambda session: _set_cursor(session, stream.name, cursor), changes_data=False)
         return True
 
@@ -162,9 +162,11 @@ class SyncEngine:
             await ctx.write(lambda session: _set_cursor(session, stream.name, cursor), changes_data=False)
         if not await sync_history(ctx, stream, since_id):
             return False
+        stored = (await ctx.read(lambda session: _state_snapshot(session, stream.name))).backfill_cursor or {}
+        cursor.reconcile, cursor.reconcile_from = bool(stored.get("reconcile")), stored.get("reconcile_from")
         if not await verify_windows(ctx, stream, cursor):
             return False
-        cursor.phase = "done"
+        cursor.phase, cursor.reconcile, cursor.reconcile_from = "done", False, None
         await ctx.write(lambda session: _finish_backfill(session, stream.name, cursor), changes_data=False)
         logger.info("%s backfill finished", stream.name)
         return True

@@ -9,9 +9,10 @@ with its rows, day aggregates and the cursor of the next page in one transaction
 
 Inserts and deletions while paging can shift an unchanged record across a page boundary so that
 no page shows it. `verify_windows` (run after history has caught up, and whenever history held a
-record it could not place) compares each window's live count in the store with the API's
-`totalCount`, pages again any window that differs, and re-fetches by id what the store holds but the
-list no longer shows.
+record it could not apply) compares each window's live count in the store with the API's
+`totalCount`, pages again any window that differs and every window the cursor asks to reconcile
+(where a lost creation could balance a lost deletion), and re-fetches by id what the store holds
+live in those windows but the list no longer shows.
 """
 
 from __future__ import annotations
@@ -60,30 +61,34 @@ async def backfill_pages(ctx: SyncContext, stream: Stream, cursor: BackfillCurso
 
 
 async def verify_windows(ctx: SyncContext, stream: Stream, cursor: BackfillCursor) -> bool:
-    """Make every window's live count in the store equal to the API's; False if stopped.
+    """Make the store's live records of each window those the API lists; False if stopped.
 
-    A window that differs is paged again (upserting what the list shows); records the store still
-    holds as live in it but the list no longer shows are re-fetched by id: moved ones are updated,
-    missing ones removed.
+    A window whose live count differs from the API's, or which the cursor asks to compare by ids, is
+    paged again (upserting what the list shows); records the store still holds as live in it but the
+    list no longer shows are re-fetched by id: moved ones are updated, missing ones removed.
     """
     windows = cursor.windows()
-    bodies = await gather_all(*(stream.page(ctx.client, 1, window, limit=20) for window in windows))
+    by_ids = cursor.windows_to_compare_by_ids()
+    by_count = sorted(set(range(len(windows))) - set(by_ids))
+    bodies = await gather_all(*(stream.page(ctx.client, 1, windows[i], limit=20) for i in by_count))
     api_counts = [total_count(body) for body in bodies]
-    store_counts = await ctx.read(lambda session: [live_count(session, stream, window) for window in windows])
-    differ = [i for i, (ours, theirs) in enumerate(zip(store_counts, api_counts, strict=True)) if ours != theirs]
-    if not differ:
+    store_counts = await ctx.read(lambda session: [live_count(session, stream, windows[i]) for i in by_count])
+    differ = [(i, ours, theirs) for i, ours, theirs in zip(by_count, store_counts, api_counts, strict=True)
+              if ours != theirs]
+    if differ:
+        logger.info("%s: %d window(s) differ from the API's counts (%s); paging them again", stream.name, len(differ),
+                    ", ".join(f"{_label(windows[i])}: {ours} vs {theirs}" for i, ours, theirs in differ[:5]))
+    if by_ids:
+        logger.info("%s: comparing the ids of %d window(s) from %s with the API's", stream.name, len(by_ids),
+                    _label(windows[by_ids[0]]))
+    again = sorted(by_ids + [i for i, _, _ in differ])
+    if not again:
         return True
-    logger.info(
-        "%s: %d window(s) differ from the API's counts (%s); paging them again",
-        stream.name, len(differ),
-        ", ".join(f"{_label(windows[i])}: {store_counts[i]} vs {api_counts[i]}" for i in differ[:5]),
-    )
     listed: set[int] = set()
-    if not await page_windows(ctx, stream, windows, differ, first_page=1, phase="verify",
+    if not await page_windows(ctx, stream, windows, again, first_page=1, phase="verify",
                               cursor_after=lambda *_: None, listed=listed):
         return False
-    surplus = [windows[i] for i in differ if store_counts[i] > api_counts[i]]
-    unlisted = await ctx.read(lambda session: live_ids(session, stream, surplus) - listed)
+    unlisted = await ctx.read(lambda session: live_ids(session, stream, [windows[i] for i in again]) - listed)
     if unlisted:
         fetched, complete = await refetch(ctx, stream, unlisted)
         found = {record_id(payload) for payload in fetched}

@@ -4,8 +4,9 @@ History tells which records changed; their final state is re-fetched in full by 
 that arrive out of order, or several changes of one record, all end in the state the API has now.
 A record the re-fetch does not return was deleted (unless the answer itself was broken);
 `deleted` and `combinedTo` records remove the record at once (a merge also re-fetches the record it
-was merged into). A record naming no usable id is counted and makes the stream's window counts be
-checked against the API (see `core.sync_backfill.verify_windows`). Each history page is
+was merged into). A record naming no usable id, or a re-fetch answer too broken to trust, makes the
+stream's windows be reconciled with the API (see `core.sync_backfill.verify_windows`): the counts of
+all, the ids of those from the page's first day on. Each history page is
 committed with its re-fetched rows, the aggregates and the new `sinceId` in one transaction.
 """
 
@@ -16,19 +17,19 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlmodel import Session
 
-from core.normalize import DATETIME_FORMAT, as_int
+from core.normalize import DATETIME_FORMAT, as_int, parse_datetime
 from core.retailcrm_client import RetailCRMClient
 from core.sync_apply import Applied, apply_records, load_state
 from core.sync_context import SyncContext
 from core.sync_refetch import record_id, refetch
 from core.sync_streams import Stream
-from core.sync_windows import total_pages
+from core.sync_windows import ask_to_reconcile, total_pages
 
 logger = logging.getLogger("retailcrm.sync")
 
@@ -132,6 +133,7 @@ class HistoryChanges:
     refetch: set[int] = field(default_factory=set)
     removals: dict[int, int | None] = field(default_factory=dict)
     unidentified: int = 0
+    first_day: date | None = None
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], entity_key: str) -> HistoryChanges:
@@ -139,6 +141,8 @@ class HistoryChanges:
         changes = cls()
         for record in records:
             changes.last_id = max(changes.last_id, as_int(record.get("id")) or 0)
+            if (recorded := parse_datetime(record.get("createdAt"))) is not None:
+                changes.first_day = min(changes.first_day or recorded.date(), recorded.date())
             entity = record.get(entity_key)
             entity_id = as_int(entity.get("id")) if isinstance(entity, dict) else None
             if entity_id is None:
@@ -164,15 +168,16 @@ async def sync_history(ctx: SyncContext, stream: Stream, since_id: int) -> bool:
         async for records in pages:
             changes = HistoryChanges.of(records, stream.history_key)
             if changes.unidentified:
-                logger.warning("%s history: %d record(s) without a usable %s id; the window counts will be "
-                               "checked against the API", stream.name, changes.unidentified, stream.history_key)
+                logger.warning("%s history: %d record(s) without a usable %s id; the windows will be "
+                               "reconciled with the API", stream.name, changes.unidentified, stream.history_key)
             fetched, complete = await refetch(ctx, stream, changes.refetch)
+            unapplied = bool(changes.unidentified) or not complete
             removals = dict(changes.removals)
             if complete:
                 for missing in changes.refetch - {record_id(payload) for payload in fetched}:
                     removals.setdefault(missing, None)
             applied = await ctx.write(partial(_commit, ctx=ctx, stream=stream, fetched=fetched, removals=removals,
-                                              changes=changes, count=len(records)))
+                                              changes=changes, count=len(records), unapplied=unapplied))
             ctx.stats.pages += 1
             ctx.stats.history_records += len(records)
             ctx.stats.count_upserted(stream.name, applied.upserted)
@@ -193,11 +198,13 @@ def _commit(
     removals: dict[int, int | None],
     changes: HistoryChanges,
     count: int,
+    unapplied: bool,
 ) -> Applied:
     applied = apply_records(session, stream, fetched, removals, start_date=ctx.start_date)
     state = load_state(session, stream.name)
     state.history_since_id = max(state.history_since_id or 0, changes.last_id)
     state.records_applied = (state.records_applied or 0) + count
-    if changes.unidentified and state.backfill_cursor:
-        state.backfill_cursor = {**state.backfill_cursor, "reconcile": True}
+    if unapplied and state.backfill_cursor:
+        reconcile_from = changes.first_day - timedelta(days=1) if changes.first_day else None
+        state.backfill_cursor = ask_to_reconcile(state.backfill_cursor, reconcile_from)
     return applied

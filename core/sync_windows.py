@@ -5,7 +5,8 @@ open-ended so new records always have a window. Without `SYNC_START_DATE` a lead
 everything created before the first month, which is guessed from the first and last page of the
 unfiltered list (a hint only: whatever the list's sort order, that window's own paging is exact).
 The cursor names the next page to commit: {window, page} plus the phase ("pages", "verify", "done");
-`reconcile` asks for the window counts to be checked again (history held a record of no known id).
+`reconcile` asks for the windows to be checked again (history held a record it could not apply):
+every window's count, and the ids of every window from `reconcile_from` on (all windows when unset).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class BackfillCursor:
     page: int = 1
     phase: str = "pages"
     reconcile: bool = False
+    reconcile_from: str | None = None
 
     def windows(self) -> list[Window]:
         """The plan: [head (everything before `first`)], months from `first`, then [open_from, ∞)."""
@@ -53,6 +55,14 @@ class BackfillCursor:
         windows.append(Window(max(first, open_from), None))
         return windows
 
+    def windows_to_compare_by_ids(self) -> list[int]:
+        """Indices of the windows whose ids must be compared with the API's (none unless `reconcile`)."""
+        if not self.reconcile:
+            return []
+        since = date.fromisoformat(self.reconcile_from) if self.reconcile_from else None
+        return [index for index, window in enumerate(self.windows())
+                if since is None or window.end is None or window.end > since]
+
     def to_json(self) -> dict[str, Any]:
         """The JSON stored in the database."""
         return asdict(self)
@@ -61,6 +71,21 @@ class BackfillCursor:
     def from_json(cls, value: dict[str, Any]) -> BackfillCursor:
         """Rebuild from the stored JSON."""
         return cls(**{key: value[key] for key in cls.__dataclass_fields__ if key in value})
+
+
+def ask_to_reconcile(cursor: dict[str, Any], since: date | None) -> dict[str, Any]:
+    """`cursor` (JSON) asking for the windows from `since` on (every window if None) to be reconciled.
+
+    A record whose creation history could not apply was created when that change was recorded, so in
+    a window from `since` on; a deletion or edit lost in an earlier window shows in that window's count,
+    as nothing created there since can balance it.
+    """
+    if cursor.get("reconcile") and not cursor.get("reconcile_from"):
+        return cursor
+    earlier = cursor.get("reconcile_from") if cursor.get("reconcile") else None
+    if since is not None and earlier is not None:
+        since = min(since, date.fromisoformat(earlier))
+    return {**cursor, "reconcile": True, "reconcile_from": since.isoformat() if since else None}
 
 
 async def plan_backfill(

@@ -24,6 +24,8 @@ from core.sync_apply import apply_records
 from core.sync_status import sync_status
 from core.sync_streams import ORDERS
 from retailcrm_emulator import generate
+from retailcrm_emulator.clock import today_local
+from tests.resilience.harness import recent_start
 from tests.support.emulator import emulator_client, emulator_stats, emulator_transport, sync_settings
 from tests.support.truth import assert_store_matches
 
@@ -287,3 +289,33 @@ def test_a_reconcile_request_makes_window_counts_equal_again(database_url, store
     with session_for(store) as session:
         assert session.get(Order, phantom["id"]).is_deleted  # type: ignore[union-attr]
         assert not session.get(SyncState, "orders").backfill_cursor.get("reconcile")  # type: ignore[union-attr]
+
+
+def test_a_reconcile_request_compares_the_ids_of_the_windows_it_names_and_pages_no_other(  # type: ignore[no-untyped-def]
+        database_url, store) -> None:
+    """A lost deletion and a lost creation in one window balance its count; its ids still tell them apart."""
+    account = generate(seed=11, scale=0.02)
+    for _ in range(2):
+        account.create_order(site="main-store")
+    transport = emulator_transport(account)
+    settings = sync_settings(database_url, SYNC_START_DATE=recent_start(3).isoformat())
+    _cycle(settings, transport, store)
+    this_month = today_local(account.timezone).replace(day=1)
+    current = [p for p in account.live_orders() if p["createdAt"] >= this_month.isoformat()]
+    lost, kept = current[0], current[1]
+    phantom = dict(kept, id=max(p["id"] for p in account.live_orders()) + 1000)
+    with session_for(store) as session:
+        session.execute(delete(Order).where(Order.id == lost["id"]))
+        apply_records(session, ORDERS, [phantom])
+        state = session.get(SyncState, "orders")
+        assert state is not None and state.backfill_cursor is not None
+        state.backfill_cursor = {**state.backfill_cursor, "reconcile": True, "reconcile_from": this_month.isoformat()}
+        session.commit()
+
+    result = _cycle(settings, transport, store)
+
+    assert_store_matches(store, account, since=recent_start(3))
+    with session_for(store) as session:
+        assert session.get(Order, phantom["id"]).is_deleted  # type: ignore[union-attr]
+        assert not session.get(SyncState, "orders").backfill_cursor.get("reconcile")  # type: ignore[union-attr]
+    assert result.pages == -(-len(current) // 100)  # the pages of this month's window, none of the others
