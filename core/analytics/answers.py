@@ -39,7 +39,12 @@ class AnswerBase(BaseModel):
     filters: dict[str, Any] = Field(default_factory=dict, description="Filters applied (only those set)")
     data_as_of: datetime | None = Field(description="Last successful sync, in the account time zone; None if never synced")
     source: Source = Field(description="store = local synced copy; api = asked RetailCRM directly")
-    source_detail: str = Field(description="Why this source was used")
+    source_detail: str = Field(description="Why this source was used; also names any period that has not started")
+
+    def periods(self) -> list[PeriodInfo]:
+        """The periods this answer is about (top-level fields only)."""
+        return [value for value in (getattr(self, name) for name in type(self).model_fields)
+                if isinstance(value, PeriodInfo)]
 
 
 class Totals(BaseModel):
@@ -211,6 +216,7 @@ class SyncRunInfo(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     status: str
+    pages: int
     orders_upserted: int
     customers_upserted: int
     history_records: int

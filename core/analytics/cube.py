@@ -27,6 +27,7 @@ from core.models import DailyOrderStat, Order, OrderDayChange
 KEY_COLUMNS = ("site", "status", "order_type", "order_method", "manager_id", "city_key", "utm_source")
 STATS_SCHEMA = {"day": pl.Date, **{name: pl.Categorical for name in KEY_COLUMNS}, "orders": pl.Int64,
                 "revenue_minor": pl.Int64}
+COUNTS_SCHEMA = {"column": pl.Utf8, "value": pl.Utf8, "orders": pl.Int64}
 _CHUNK = 500
 _stats = DailyOrderStat.__table__
 _orders = Order.__table__
@@ -80,6 +81,9 @@ class DayFrames:
         self.schema = schema
         self._lock = threading.Lock()
         self._snapshot = _Snapshot()
+        # Month -> (the frame it was counted from, the columns counted, `value_counts` of that frame).
+        self._counts: dict[date, tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = {}
+        self._counts_lock = threading.Lock()
 
     def at(self, version: int) -> DayRows:
         """A reader of the rows as of data version `version` (or later)."""
@@ -94,10 +98,24 @@ class DayFrames:
 
         return rows
 
-    def everything(self, version: int) -> pl.DataFrame:
-        """All rows as of data version `version`."""
+    def value_counts(self, version: int, columns: tuple[str, ...]) -> pl.DataFrame:
+        """`value_counts` of every row as of data version `version`, summed from per-month counts.
+
+        A month is counted once per frame: after a sync only the months it rebuilt are counted again.
+        """
         months = self._current(version, None, None)
-        return pl.concat(list(months.values()), rechunk=False) if months else pl.DataFrame(schema=self.schema)
+        with self._counts_lock:
+            counted = {}
+            for month, frame in months.items():
+                cached = self._counts.get(month)
+                if cached is None or cached[0] is not frame or cached[1] != columns:
+                    cached = (frame, columns, value_counts(frame, columns))
+                counted[month] = cached
+            self._counts = counted
+        parts = [counts for _, _, counts in counted.values()]
+        if not parts:
+            return pl.DataFrame(schema=COUNTS_SCHEMA)
+        return pl.concat(parts).group_by("column", "value").agg(pl.col("orders").sum())
 
     def _current(self, version: int, first_day: date | None, end_day: date | None) -> dict[date, pl.DataFrame]:
         snapshot = self._snapshot
@@ -158,6 +176,19 @@ class DayFrames:
         parts = frame.with_columns(pl.col("day").dt.truncate("1mo").alias("_month")).partition_by(
             "_month", as_dict=True)
         return dict(sorted((key[0], part.drop("_month")) for key, part in parts.items()))
+
+
+def value_counts(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Orders per value of each of `columns` (`column`, `value`, `orders`); a list column counts each of its
+    values, and an empty list as "" (not set)."""
+    parts = []
+    for column in columns:
+        values = frame.select(column, "orders")
+        if isinstance(frame.schema[column], pl.List):
+            values = values.explode(column, empty_as_null=True)
+        parts.append(values.group_by(column).agg(pl.col("orders").sum()).select(
+            pl.lit(column).alias("column"), pl.col(column).cast(pl.Utf8).fill_null("").alias("value"), "orders"))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=COUNTS_SCHEMA)
 
 
 def _months_between(first_day: date, end_day: date) -> frozenset[date]:

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, Engine
 
 from core.analytics.answers import Source
 from core.analytics.context import Context
-from core.analytics.cube import STATS_SCHEMA, DayFrames, order_reader, order_schema, read_stats
+from core.analytics.cube import (COUNTS_SCHEMA, KEY_COLUMNS, STATS_SCHEMA, DayFrames, custom_column, order_reader,
+                                 order_schema, read_stats)
 from core.analytics.dimensions import STATS_COLUMNS, Scope
 from core.analytics.queries import FactRequest, read_facts, totals
 from core.fallback import ApiCounter, ApiQuery, NotSyncedError
@@ -40,9 +41,10 @@ class FactReader:
         self._orders: tuple[tuple[str, ...], DayFrames] | None = None
         self._lock = threading.Lock()
 
-    def all_stats(self, context: Context) -> pl.DataFrame:
-        """Every row of the in-memory `daily_order_stats` at the context's data version."""
-        return self._stats.everything(context.state.data_version)
+    def stats_value_counts(self, context: Context) -> pl.DataFrame:
+        """Orders per value of each `daily_order_stats` key column (`column`, `value`, `orders`) at the context's
+        data version (`cube.value_counts`)."""
+        return self._stats.value_counts(context.state.data_version, KEY_COLUMNS)
 
     def facts(self, connection: Connection, context: Context, request: FactRequest) -> pl.DataFrame:
         """`read_facts` with the in-memory copies at the context's version (custom fields loaded on first use)."""
@@ -62,10 +64,14 @@ class FactReader:
                 self._orders = (enumerable, DayFrames(self.engine, order_reader(enumerable), order_schema(enumerable)))
             return self._orders[1]
 
-    def all_orders(self, context: Context) -> pl.DataFrame:
-        """Every live order with its enumerable custom fields (in memory), at the context's data version."""
-        frames = self._order_frames(context, set(context.catalogue.enumerable_custom_fields()))
-        return frames.everything(context.state.data_version) if frames is not None else pl.DataFrame()
+    def custom_value_counts(self, context: Context) -> pl.DataFrame:
+        """Live orders per value of each enumerable custom field (`column` is `cube.custom_column(code)`) at the
+        context's data version; an order without a value counts as ""."""
+        codes = context.catalogue.enumerable_custom_fields()
+        frames = self._order_frames(context, set(codes))
+        if frames is None:
+            return pl.DataFrame(schema=COUNTS_SCHEMA)
+        return frames.value_counts(context.state.data_version, tuple(custom_column(code) for code in codes))
 
     def totals(self, context: Context, ranges: list[tuple[datetime, datetime]], scope: Scope,
                names: list[str]) -> tuple[list[tuple[int, int | None]], Source, str]:
