@@ -1,7 +1,8 @@
 """What the store covers, and counting from the RetailCRM API for periods it does not.
 
 The store holds orders from SYNC_START_DATE (or the beginning) up to the last successful sync, once the
-initial download (backfill) has finished. A question about anything else is answered from the API
+initial download (backfill) has finished; and it knows that nothing exists after "now" (a period that has
+not started is answered 0 from the store). A question about anything else is answered from the API
 (a count is one request: `pagination.totalCount` of `/api/v5/orders` with `limit=20`) or, without API
 settings, refused with `NotSyncedError`: never a zero for data that was not synced.
 """
@@ -37,11 +38,15 @@ class Coverage:
     backfill_done: bool
     # While the first download runs: the range of month windows already paged ([None, end) = from the start).
     backfilled: tuple[datetime | None, datetime] | None = None
+    # Account-local "now" of the question: no order is created after it, so a later range is known empty.
+    now: datetime | None = None
 
     def gap(self, start: datetime, end: datetime) -> str | None:
         """Why `[start, end)` is not (completely) in the store, or None when it is."""
         if self.synced_until is None:
             return "nothing has been synced into the store yet"
+        if self.now is not None and start >= self.now:
+            return None
         if not self.backfill_done and not self._backfilled(start, end):
             done = ""
             if self.backfilled is not None:

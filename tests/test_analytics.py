@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import Engine
@@ -273,10 +273,27 @@ def test_periods_outside_the_store_are_refused_without_an_api(sample: Engine) ->
     with pytest.raises(NotSyncedError) as error:
         limited.count_orders("2024-11")
     assert "SYNC_START_DATE 2025-01-01" in str(error.value) and "RETAILCRM_URL" in str(error.value)
+    two_days_later = Analytics(sample, load_settings({}, dotenv=False),
+                               now=lambda: datetime(2025, 12, 12, 9, 0, tzinfo=timezone.utc))
     with pytest.raises(NotSyncedError, match="after the last sync"):
-        analytics_for(sample).count_orders("2026-01")
+        two_days_later.count_orders("2025-12-11")  # started after the last sync (12-10 13:00), before now
     with pytest.raises(NotSyncedError, match="needs the synced store"):
         limited.breakdown("2024", "status")
+
+
+def test_a_period_that_has_not_started_is_zero_from_the_store_and_says_so(sample: Engine) -> None:
+    analytics = analytics_for(sample)  # no API: a gap would raise NotSyncedError
+    future = analytics.count_orders("2026-01")
+    assert (future.count, future.revenue, future.source) == (0, "0.00", "store")
+    assert "2026-01 has not started yet" in future.source_detail
+    assert analytics.breakdown("2030", "status").total == 0
+    assert analytics.count_new_customers("2030").count == 0
+    compared = analytics.compare_periods("2025-01", "2026-01")
+    assert (compared.b.count, compared.source) == (0, "store") and "2026-01 has not started" in compared.source_detail
+    # A period running into the future counts what exists, and is not said to lie ahead.
+    running = analytics.count_orders("2025-12..2026-01")
+    assert running.count == analytics.count_orders("2025-12").count == 1
+    assert "has not started" not in running.source_detail
 
 
 def test_a_store_never_synced_answers_nothing(engine: Engine) -> None:

@@ -29,6 +29,10 @@ def test_periods_before_sync_start_are_counted_by_the_api(database_url: str) -> 
     assert "SYNC_START_DATE 2025-06-01" in answer.source_detail and API_KEY not in answer.source_detail
     assert emulator_stats(transport)["requests"] == 1
 
+    future = limited.count_orders("2999")
+    assert (future.source, future.count) == ("store", 0) and "has not started" in future.source_detail
+    assert emulator_stats(transport)["requests"] == 1  # a period ahead is not unsynced: the API is not asked
+
     for filters in ({"sites": ["main-store"]}, {"status_groups": ["complete"]}, {"order_methods": ["phone"]},
                     {"custom_fields": {"registration_method": "site"}}):
         assert limited.count_orders("2024-11", filters).count == full.count_orders("2024-11", filters).count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
 
@@ -144,7 +145,8 @@ class Analytics:
         state = self._state()
         now_local = local_now(state.timezone, self._now())
         key = (name, arguments, now_local.date())
-        return self._cache.get_or_compute(key, state.version, lambda: compute(self._context(state, now_local)))
+        return self._cache.get_or_compute(key, state.version, lambda: _noting_unstarted(
+            compute(self._context(state, now_local)), now_local))
 
     def _context(self, state: StoreState, now_local: datetime) -> Context:
         """Reference data (reloaded when refreshed) and coverage (re-read on every new version)."""
@@ -157,7 +159,7 @@ class Analytics:
             cached = (state.version, catalogue, self._coverage(state), reference_key)
             with self._lock:
                 self._versioned = cached
-        return Context(state, now_local, cached[1], cached[2])
+        return Context(state, now_local, cached[1], replace(cached[2], now=now_local))
 
     def _coverage(self, state: StoreState) -> Coverage:
         with self.engine.connect() as connection:
@@ -168,3 +170,14 @@ class Analytics:
         as_of = state.data_as_of()
         return Coverage(as_of.replace(tzinfo=None) if as_of else None, sync_start(self.settings), bool(backfill_done),
                         None if backfill_done else backfilled_range(cursor))
+
+
+def _noting_unstarted(answer: T, now_local: datetime) -> T:
+    """`answer`, whose `source_detail` says which of its periods have not started at `now_local` (their
+    figures are zero because nothing exists yet, not for lack of synced data)."""
+    if isinstance(answer, a.AnswerBase):
+        notes = [f"{period.text} has not started yet (it begins {period.start:%Y-%m-%d %H:%M} {period.timezone}), "
+                 "so no orders exist in it" for period in answer.periods() if period.start >= now_local]
+        if notes:
+            answer.source_detail = "; ".join([answer.source_detail, *notes])
+    return answer

@@ -37,7 +37,8 @@ decimal string in the account currency.
 
 Freshness: the copy is synced every {sync_interval_minutes:g} minutes. Every answer carries data_as_of (the
 last successful sync, account-local) and source: "store" for the local copy, or "api" when a period
-outside the synced range was counted by the RetailCRM API (source_detail says why; no revenue then).
+outside the synced range was counted by the RetailCRM API (source_detail says why; no revenue then). A
+period that has not started yet is 0 from the store, and source_detail says it has not started.
 sync_status (or the resource {SYNC_STATUS_URI}) shows the lag and the last error.
 
 Asking: periods are {ACCEPTED_FORMS}. Filter and group only by codes listed by list_dimensions (or the
