@@ -157,24 +157,36 @@ def sync_once(settings: Settings, stop: threading.Event, *, wait: bool) -> int:
     return EXIT_OK
 
 
+def daemon_cycle(settings: Settings, stop: threading.Event, *, wait: bool) -> str | None:
+    """One cycle of the daemon, its outcome logged; the reason to stop the daemon (a rejected key) or None.
+
+    An expected failure (API or store unavailable, ...) is one log line saying when the next try is;
+    only an unexpected error is logged with its traceback. The daemon lives on either way.
+    """
+    try:
+        result = run_cycle(settings, progress=LogProgress(), stop=stop, wait_for_lock=wait)
+        logger.info("%s", result.describe())
+    except AuthError as rejected:
+        stop.set()
+        return str(rejected)
+    except SyncAlreadyRunning as busy:
+        logger.info("skipped this cycle: %s", busy)
+    except EXPECTED_FAILURES as failure:
+        logger.error("sync cycle failed: %s; retrying in %g s", failure_message(failure, settings),
+                     settings.sync_interval_minutes * 60)
+    except Exception:  # noqa: BLE001 - a daemon survives a bad cycle; the next one still runs
+        logger.exception("sync cycle crashed")
+    return None
+
+
 def run_forever(settings: Settings, stop: threading.Event, *, wait: bool) -> int:
     """A cycle now and every `SYNC_INTERVAL_MINUTES` until `stop`; exit code of the daemon."""
     engine = get_engine(settings.database_url)
     fatal: list[str] = []
 
     def cycle() -> None:
-        try:
-            result = run_cycle(settings, progress=LogProgress(), stop=stop, wait_for_lock=wait)
-            logger.info("%s", result.describe())
-        except AuthError as rejected:
-            fatal.append(str(rejected))
-            stop.set()
-        except SyncAlreadyRunning as busy:
-            logger.info("skipped this cycle: %s", busy)
-        except EXPECTED_FAILURES as failure:
-            logger.error("sync cycle failed: %s", failure_message(failure, settings))
-        except Exception:  # noqa: BLE001 - a daemon survives a bad cycle; the next one still runs
-            logger.exception("sync cycle crashed")
+        if (reason := daemon_cycle(settings, stop, wait=wait)) is not None:
+            fatal.append(reason)
 
     try:
         with sync_lock(engine, wait=wait, name="daemon"):

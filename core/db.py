@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -22,6 +23,22 @@ _SCHEMA_LOCK_KEY = 0x7265_7461_696C_6462  # "retaildb"
 
 class StoreUnavailable(RuntimeError):
     """The database cannot be reached; the message says which and why, without credentials."""
+
+
+def store_unavailable(error: BaseException, engine: Engine) -> StoreUnavailable | None:
+    """The `StoreUnavailable` a driver error stands for (connection refused or lost, database closed or
+    locked), or None for any other error (a bug, whose traceback must be kept)."""
+    lost = isinstance(error, DBAPIError) and error.connection_invalidated
+    if not (lost or isinstance(error, (OperationalError, InterfaceError))):
+        return None
+    return StoreUnavailable(f"store unavailable ({describe(engine)}): {driver_reason(error)}")
+
+
+def driver_reason(error: BaseException) -> str:
+    """The driver's own first line of `error` (no SQL, no parameters), or the error's type."""
+    original = getattr(error, "orig", None) or error
+    lines = [" ".join(line.split()) for line in str(original).splitlines() if line.strip()]
+    return lines[0] if lines else type(original).__name__
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -77,8 +94,7 @@ def init_db(engine: Engine) -> None:
             SQLModel.metadata.create_all(connection)
             _add_missing_columns(connection)
     except Exception as exc:  # noqa: BLE001 - any driver error means the same to the user
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StoreUnavailable(f"cannot open the store {describe(engine)}: {reason}") from exc
+        raise StoreUnavailable(f"cannot open the store {describe(engine)}: {driver_reason(exc)}") from exc
 
 
 def _take_turns(connection: Connection) -> None:

@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from core.config import ConfigError, Settings
-from core.db import StoreUnavailable, get_engine
+from core.db import StoreUnavailable, get_engine, store_unavailable
 from core.locking import SyncAlreadyRunning, sync_lock
 from core.models import SyncRun, SyncState
 from core.progress import ProgressCallback
@@ -118,7 +119,8 @@ class SyncEngine:
             self.reference.cancel()
             message = _one_line(failure)
             stream_names = [current.name] if current is not None else [stream.name for stream in STREAMS]
-            await _record_failure(ctx, run_id, stream_names, message, self.client.requests_made - requests_before)
+            await _record_failure(ctx, run_id, stream_names, message, self.client.requests_made - requests_before,
+                                  store_failed=store_unavailable(failure, self.engine) is not None)
             raise
         return await ctx.write(
             lambda session: _finish_run(session, run_id, kind, status, started_at, ctx.stats,
@@ -184,15 +186,22 @@ async def run_cycle_async(
     """Create the client and engine, take the store's sync lock and run one cycle.
 
     Raises one of `EXPECTED_FAILURES` (one-line messages) on expected problems, e.g.
-    `SyncAlreadyRunning("another sync is running against <db>")` or `AuthError`.
+    `SyncAlreadyRunning("another sync is running against <db>")`, `AuthError` or `StoreUnavailable`
+    (the database refused or lost the connection).
     """
     url, key = settings.require_api()
     engine = engine or get_engine(settings.database_url)
-    with sync_lock(engine, wait=wait_for_lock):
-        async with RetailCRMClient(
-            url, key, rps=settings.rps, concurrency=settings.concurrency, transport=transport
-        ) as client:
-            return await SyncEngine(engine, client, settings).cycle(progress=progress, stop=stop)
+    try:
+        with sync_lock(engine, wait=wait_for_lock):
+            async with RetailCRMClient(
+                url, key, rps=settings.rps, concurrency=settings.concurrency, transport=transport
+            ) as client:
+                return await SyncEngine(engine, client, settings).cycle(progress=progress, stop=stop)
+    except DBAPIError as error:
+        unavailable = store_unavailable(error, engine)
+        if unavailable is None:
+            raise
+        raise unavailable from error
 
 
 def run_cycle(
@@ -284,8 +293,13 @@ def _finish_run(
     )
 
 
-async def _record_failure(ctx: SyncContext, run_id: int, streams: list[str], message: str, requests: int) -> None:
-    """Write the failure into `sync_runs` and `sync_state`; never hide the original error."""
+async def _record_failure(
+    ctx: SyncContext, run_id: int, streams: list[str], message: str, requests: int, *, store_failed: bool
+) -> None:
+    """Write the failure into `sync_runs` and `sync_state`; never hide the original error.
+
+    When the store itself failed, not being able to record that is expected and said at DEBUG only.
+    """
 
     def record(session: Session) -> None:
         now = utcnow()
@@ -302,7 +316,8 @@ async def _record_failure(ctx: SyncContext, run_id: int, streams: list[str], mes
     try:
         await ctx.write(record, changes_data=False)
     except Exception as problem:  # noqa: BLE001 - the store may be the thing that failed
-        logger.warning("could not record the failed sync: %s", _one_line(problem))
+        logger.log(logging.DEBUG if store_failed else logging.WARNING,
+                   "could not record the failed sync: %s", _one_line(problem))
 
 
 def _one_line(failure: BaseException) -> str:
