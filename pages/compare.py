@@ -7,7 +7,7 @@ import streamlit as st
 from core.analytics import PeriodError
 from core.dashboard import format as fmt
 from core.dashboard.charts import cumulative_figure, daily_figure
-from core.dashboard.comparison import Comparison, comparison_of
+from core.dashboard.comparison import Comparison, comparison_of, row_figures
 from core.dashboard.data import Store
 from core.dashboard.ranges import aligned_previous, drill_period, months_between
 from core.dashboard.session import current_view, set_view, widget_key
@@ -114,8 +114,6 @@ def render(store: Store) -> None:
         st.info(f"No orders to split by {choices.label(by).lower()}.")
         return
     selected = show_table(table, f"compare_{period_a}_vs_{period_b}_by_{by}", "compare_table", selectable=True)
-    if by_answer.elapsed is not None and not full_period:
-        st.caption("Rows count the whole periods (the core splits only whole periods by dimension).")
     if not selected:
         st.caption("Select a row to open the orders behind it.")
         return
@@ -123,8 +121,9 @@ def render(store: Store) -> None:
     if row.key in NOT_A_VALUE:
         st.caption(f"“{row.label}” is not a single value, so its orders cannot be listed by filter.")
         return
-    drill_links(view, comparison_of(by_answer, full_period=True), label_a, label_b, by, row.key, row.label,
-                (row.a, row.b))
+    counts = row_figures(row)
+    drill_links(view, comparison_of(by_answer, full_period=full_period), label_a, label_b, by, row.key, row.label,
+                (counts.a, counts.b))
 
 
 with dashboard_page("compare", "Compare periods") as store:

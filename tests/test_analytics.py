@@ -123,6 +123,27 @@ def test_compare_with_a_running_period_adds_the_same_elapsed_time(analytics: Ana
     assert analytics.compare_periods("2025-11", "this_month", full_period=True).elapsed is None
 
 
+def test_the_elapsed_cut_has_revenue_changes_and_applies_to_the_rows_too(analytics: Analytics) -> None:
+    # Up to the 10th, 13:00: November has orders 4 (10.00) and 5 (300.00), December order 8 (5.00).
+    answer = analytics.compare_periods("2025-11", "this_month", by="site")
+    elapsed = answer.elapsed
+    assert elapsed is not None and (elapsed.a.revenue, elapsed.b.revenue) == ("310.00", "5.00")
+    assert (elapsed.revenue_delta, elapsed.revenue_delta_pct) == ("-305.00", -98.4)
+    rows = {row.key: (row.a, row.b, row.elapsed.a, row.elapsed.b, row.elapsed.delta, row.elapsed.delta_pct)
+            for row in answer.rows or [] if row.elapsed is not None}
+    assert rows == {"main-store": (3, 1, 2, 1, -1, -50.0), "second-store": (1, 0, 0, 0, 0, None)}
+    assert len(answer.rows or []) == 2
+    whole = analytics.compare_periods("2025-11", "this_month", by="site", full_period=True)
+    assert [(row.a, row.b, row.elapsed) for row in whole.rows or []] == [(3, 1, None), (1, 0, None)]
+
+
+def test_the_elapsed_cut_never_reaches_past_the_end_of_a_shorter_period(analytics: Analytics) -> None:
+    answer = analytics.compare_periods("2024-11", "this_year", by="site")  # 2025 is 343 days old
+    assert answer.elapsed is not None and answer.elapsed.period_a.end == datetime(2024, 12, 1)
+    assert (answer.elapsed.a.count, answer.elapsed.a.revenue) == (2, "300.10")  # not order 3 of 2024-12-01
+    assert sum(row.elapsed.a for row in answer.rows or [] if row.elapsed is not None) == 2
+
+
 def test_compare_by_dimension_and_cumulative_series(analytics: Analytics) -> None:
     answer = analytics.compare_periods("2024-11", "2025-11", by="status_group", cumulative=True)
     rows = {row.key: (row.label, row.a, row.b, row.delta_pct) for row in answer.rows or []}

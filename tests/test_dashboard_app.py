@@ -344,12 +344,16 @@ def test_a_running_month_is_compared_over_the_same_elapsed_time(demo_store: str,
     assert app.metric[1].value == fmt.count(answer.elapsed.b.count)
     assert app.metric[0].value == fmt.count(answer.elapsed.a.count)
     assert any("same elapsed time" in item.value for item in app.caption)
+    table = app.dataframe[0].value  # by status group, over the same cut as the tiles
+    assert int(table.iloc[:, 2].sum()) == answer.elapsed.a.count and int(table.iloc[:, 3].sum()) == answer.elapsed.b.count
 
     app.toggle(key="w.compare:full").set_value(True).run()
     assert_clean(app)
     whole = analytics.compare_periods(previous, current, full_period=True)
     assert metric(app, label).value == fmt.count(whole.b.count)
     assert app.metric[0].value == fmt.count(whole.a.count)
+    table = app.dataframe[0].value
+    assert int(table.iloc[:, 2].sum()) == whole.a.count and int(table.iloc[:, 3].sum()) == whole.b.count
 
 
 def test_clear_filters_brings_back_every_order(demo_store: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from core.analytics.answers import CompareAnswer, CompareRow, CumulativePoint, ElapsedComparison, PeriodInfo, Totals
+from core.analytics.answers import (CompareAnswer, CompareRow, CountChange, CumulativePoint, ElapsedComparison,
+                                   PeriodInfo, Totals)
 from core.dashboard import format as fmt
 from core.dashboard.charts import cumulative_figure
 from core.dashboard.comparison import comparison_of
@@ -160,6 +161,7 @@ def test_a_running_comparison_shows_its_elapsed_cut_unless_asked_for_whole_perio
         period_a=_period("2024-12 (first 2.5 days)", datetime(2024, 12, 1), datetime(2024, 12, 3, 12), "range"),
         period_b=_period("2025-12 (first 2.5 days)", datetime(2025, 12, 1), datetime(2025, 12, 3, 12), "range"),
         a=Totals(count=40, revenue="8.00"), b=Totals(count=50, revenue="10.00"), delta=10, delta_pct=25.0,
+        revenue_delta="2.00", revenue_delta_pct=25.0,
     )
     answer = _compare_answer(elapsed=elapsed)
     figures = comparison_of(answer)
@@ -177,6 +179,16 @@ def test_compare_table_has_labels_codes_and_per_row_changes() -> None:
     assert table.frame.columns == ["Status group", "Code", "Dec 2024", "Dec 2025", "Change", "Change %"]
     assert table.frame.row(1) == ("Новый", "new", 0, 3, 3, None)
     assert table.kinds["Change %"] == "percent" and table.currency == "RUB"
+
+
+def test_compare_table_of_a_running_comparison_shows_each_rows_elapsed_cut() -> None:
+    rows = [CompareRow(key="complete", label="Выполнен", a=841, b=102, delta=-739, delta_pct=-87.9,
+                       elapsed=CountChange(a=95, b=102, delta=7, delta_pct=7.4)),
+            CompareRow(key="new", label="Новый", a=4, b=0, delta=-4, delta_pct=-100.0,
+                       elapsed=CountChange(a=0, b=0, delta=0, delta_pct=None))]
+    frame = compare_table(_compare_answer(rows=rows, by="status_group"), "Status group").frame
+    assert frame.row(0) == ("Выполнен", "complete", 95, 102, 7, 7.4)
+    assert frame.row(1) == ("Новый", "new", 0, 0, 0, None)
 
 
 def test_sync_runs_are_shown_in_the_account_zone_with_durations() -> None:

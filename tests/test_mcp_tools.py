@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, get_args
 
 import pytest
@@ -212,6 +213,16 @@ def test_a_period_in_progress_is_also_compared_over_the_same_elapsed_time(demo: 
     assert elapsed is not None and elapsed["elapsed_days"] > 0
     assert elapsed["b"]["count"] == answer["b"]["count"]
     assert elapsed["a"]["count"] <= answer["a"]["count"]
+    revenue_change = Decimal(elapsed["b"]["revenue"]) - Decimal(elapsed["a"]["revenue"])
+    assert Decimal(elapsed["revenue_delta"]) == revenue_change
+
+    by_site = demo.mcp.answer("compare_periods", {"period_a": "last_year", "period_b": "this_year", "by": "site"})
+    assert by_site["elapsed"] == elapsed
+    rows = by_site["rows"]
+    assert sum(row["a"] for row in rows) == answer["a"]["count"]  # whole periods, like the answer's a and b
+    assert sum(row["elapsed"]["a"] for row in rows) == elapsed["a"]["count"]  # the answer's elapsed cut
+    assert sum(row["elapsed"]["b"] for row in rows) == elapsed["b"]["count"]
+    assert all(row["elapsed"]["delta"] == row["elapsed"]["b"] - row["elapsed"]["a"] for row in rows)
 
 
 def test_timeseries_has_every_bucket_and_sums_to_the_count(demo: DemoStore) -> None:

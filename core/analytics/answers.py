@@ -61,13 +61,27 @@ class CountAnswer(AnswerBase):
     currency: str | None = None
 
 
-class CompareRow(BaseModel):
-    key: str
-    label: str
+class CountChange(BaseModel):
+    """Orders of both periods over the ranges compared, and the change."""
+
     a: int
     b: int
+    delta: int = Field(description="b - a")
+    delta_pct: float | None = Field(description="(b - a) / a in percent, one decimal; None when a = 0")
+
+
+class CompareRow(BaseModel):
+    """One value of the compared dimension: whole periods (like the answer's `a`, `b`), and the elapsed cut."""
+
+    key: str
+    label: str
+    a: int = Field(description="Orders with this value in the whole period A")
+    b: int = Field(description="Orders with this value in the whole period B")
     delta: int
     delta_pct: float | None = Field(description="(b - a) / a in percent, one decimal; None when a = 0")
+    elapsed: CountChange | None = Field(
+        None, description="The same value over the same elapsed time as the answer's `elapsed`; set exactly when it is"
+    )
 
 
 class CumulativePoint(BaseModel):
@@ -86,24 +100,31 @@ class ElapsedComparison(BaseModel):
     period_b: PeriodInfo
     a: Totals
     b: Totals
-    delta: int
-    delta_pct: float | None
+    delta: int = Field(description="b.count - a.count")
+    delta_pct: float | None = Field(description="(b - a) / a in percent, one decimal; None when a = 0")
+    revenue_delta: str | None = Field(None, description="b.revenue - a.revenue; None without both revenues")
+    revenue_delta_pct: float | None = Field(None, description="Revenue change in percent; None when a's is 0 or None")
 
 
 class CompareAnswer(AnswerBase):
+    """Whole periods in `a`, `b` and the deltas; `elapsed` cuts both to the same elapsed time while one runs.
+    `rows` (with `by`) split the whole periods by value, and each row's `elapsed` splits the cut."""
+
     period_a: PeriodInfo
     period_b: PeriodInfo
     a: Totals
     b: Totals
     delta: int = Field(description="b.count - a.count")
     delta_pct: float | None = Field(description="(b - a) / a in percent, one decimal; None when a = 0")
-    revenue_delta: str | None = None
-    revenue_delta_pct: float | None = None
+    revenue_delta: str | None = Field(None, description="b.revenue - a.revenue; None without both revenues")
+    revenue_delta_pct: float | None = Field(None, description="Revenue change in percent; None when a's is 0 or None")
     currency: str | None = None
     in_progress: bool = Field(description="True when either period has not ended yet")
-    elapsed: ElapsedComparison | None = None
+    elapsed: ElapsedComparison | None = Field(
+        None, description="Both periods over the same elapsed time, while one is in progress (the fair comparison)"
+    )
     by: str | None = None
-    rows: list[CompareRow] | None = None
+    rows: list[CompareRow] | None = Field(None, description="With `by`: one row per value, largest first")
     cumulative: list[CumulativePoint] | None = None
 
 

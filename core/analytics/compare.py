@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from core.analytics import answers as a
 from core.analytics.context import Context
@@ -12,36 +13,39 @@ from core.analytics.reader import DAY, FactReader, key_column
 from core.filters import Filters
 from core.periods import Period
 
+Range = tuple[datetime, datetime]
+
 
 def compare_periods(reader: FactReader, context: Context, text_a: str, text_b: str, filters: Filters,
                     by: str | None, cumulative: bool, full_period: bool) -> a.CompareAnswer:
-    """Counts and revenue of both periods, deltas, and the optional extras (see `Analytics.compare_periods`)."""
+    """Counts and revenue of both periods, deltas, and the optional extras (see `Analytics.compare_periods`).
+
+    Rows split the whole periods, and, when the answer has an elapsed cut, each row splits the cut too.
+    """
     period_a, period_b = context.period(text_a), context.period(text_b)
     scope = context.catalogue.resolve(filters)
     by = context.catalogue.check_dimension(by) if by else None
-    ranges = [(period_a.start, period_a.end), (period_b.start, period_b.end)]
+    whole = [(period_a.start, period_a.end), (period_b.start, period_b.end)]
     names = [text_a, text_b]
     in_progress = period_a.is_in_progress(context.now_local) or period_b.is_in_progress(context.now_local)
     cut = _elapsed_cut(context, period_a, period_b) if in_progress and not full_period else None
+    cut_ranges: list[Range] = []
     if cut is not None:
-        ranges += [(period_a.start, period_a.start + cut), (period_b.start, period_b.start + cut)]
-        names += [f"{text_a} (first {_days(cut)} days)", f"{text_b} (first {_days(cut)} days)"]
-    results, source, detail = reader.totals(context, ranges, scope, names)
+        cut_ranges = [_cut_range(period_a, cut), _cut_range(period_b, cut)]
+        names += [_cut_text(text_a, cut), _cut_text(text_b, cut)]
+    results, source, detail = reader.totals(context, whole + cut_ranges, scope, names)
     (count_a, revenue_a), (count_b, revenue_b) = results[0], results[1]
-    both_revenues = revenue_a is not None and revenue_b is not None
     answer = a.CompareAnswer(
         period_a=a.PeriodInfo.of(period_a), period_b=a.PeriodInfo.of(period_b),
         a=a.Totals(count=count_a, revenue=money(revenue_a)), b=a.Totals(count=count_b, revenue=money(revenue_b)),
-        delta=count_b - count_a, delta_pct=percent_change(count_a, count_b),
-        revenue_delta=money(revenue_b - revenue_a) if both_revenues else None,  # type: ignore[operator]
-        revenue_delta_pct=percent_change(revenue_a, revenue_b) if both_revenues else None,  # type: ignore[arg-type]
+        delta=count_b - count_a, delta_pct=percent_change(count_a, count_b), **_revenue_change(revenue_a, revenue_b),
         currency=context.state.currency, in_progress=in_progress, by=by,
         **context.stamp(filters, source, detail),
     )
     if cut is not None:
         answer.elapsed = _elapsed(period_a, period_b, cut, results[2], results[3])
     if by is not None:
-        answer.rows = _rows(reader, context, period_a, period_b, scope, by)
+        answer.rows = _rows(reader, context, scope, by, whole, cut_ranges or None)
     if cumulative:
         answer.cumulative = _cumulative(reader, context, period_a, period_b, scope)
     return answer
@@ -57,37 +61,70 @@ def _elapsed_cut(context: Context, period_a: Period, period_b: Period) -> timede
     return cut if cut > timedelta(0) else None
 
 
+def _cut_range(period: Period, cut: timedelta) -> Range:
+    """The first `cut` of `period`, never past its end (a shorter period is then compared whole)."""
+    return period.start, min(period.start + cut, period.end)
+
+
+def _cut_text(text: str, cut: timedelta) -> str:
+    return f"{text} (first {_days(cut)} days)"
+
+
 def _days(cut: timedelta) -> float:
     return round(cut.total_seconds() / 86400, 2)
+
+
+def _revenue_change(revenue_a: int | None, revenue_b: int | None) -> dict[str, Any]:
+    """`revenue_delta` and `revenue_delta_pct` (None without both revenues, as from the API fallback)."""
+    if revenue_a is None or revenue_b is None:
+        return {"revenue_delta": None, "revenue_delta_pct": None}
+    return {"revenue_delta": money(revenue_b - revenue_a), "revenue_delta_pct": percent_change(revenue_a, revenue_b)}
 
 
 def _elapsed(period_a: Period, period_b: Period, cut: timedelta, totals_a: tuple[int, int | None],
              totals_b: tuple[int, int | None]) -> a.ElapsedComparison:
     def cut_period(period: Period) -> a.PeriodInfo:
-        end = min(period.start + cut, period.end)
-        return a.PeriodInfo.of(Period(f"{period.text} (first {_days(cut)} days)", period.start, end,
-                                      period.timezone, "range"))
+        start, end = _cut_range(period, cut)
+        return a.PeriodInfo.of(Period(_cut_text(period.text, cut), start, end, period.timezone, "range"))
 
+    (count_a, revenue_a), (count_b, revenue_b) = totals_a, totals_b
     return a.ElapsedComparison(
         elapsed_days=_days(cut), period_a=cut_period(period_a), period_b=cut_period(period_b),
-        a=a.Totals(count=totals_a[0], revenue=money(totals_a[1])),
-        b=a.Totals(count=totals_b[0], revenue=money(totals_b[1])),
-        delta=totals_b[0] - totals_a[0], delta_pct=percent_change(totals_a[0], totals_b[0]),
+        a=a.Totals(count=count_a, revenue=money(revenue_a)), b=a.Totals(count=count_b, revenue=money(revenue_b)),
+        delta=count_b - count_a, delta_pct=percent_change(count_a, count_b), **_revenue_change(revenue_a, revenue_b),
     )
 
 
-def _rows(reader: FactReader, context: Context, period_a: Period, period_b: Period, scope: Scope,
-          by: str) -> list[a.CompareRow]:
+def _rows(reader: FactReader, context: Context, scope: Scope, by: str, whole: list[Range],
+          cut: list[Range] | None) -> list[a.CompareRow]:
+    """One row per value: counts over the whole periods, and over the cut ranges when there are any."""
+    counts = _counts_by_key(reader, context, scope, by, whole)
+    cut_counts = _counts_by_key(reader, context, scope, by, cut) if cut is not None else None
+    rows = []
+    for key in dict.fromkeys([*counts, *(cut_counts or {})]):
+        count_a, count_b = counts.get(key, [0, 0])
+        elapsed = None
+        if cut_counts is not None:
+            elapsed = a.CountChange(**_change(*cut_counts.get(key, [0, 0])))
+        rows.append(a.CompareRow(key=key, label=context.catalogue.label(by, key), **_change(count_a, count_b),
+                                 elapsed=elapsed))
+    return sorted(rows, key=lambda row: (-max(row.a, row.b), row.key))
+
+
+def _counts_by_key(reader: FactReader, context: Context, scope: Scope, by: str,
+                   ranges: list[Range]) -> dict[str, list[int]]:
+    """Orders per value of `by` in each of the two ranges (A, B)."""
     counts: dict[str, list[int]] = {}
-    for side, period in enumerate((period_a, period_b)):
-        reader.require_store(context, period.start, period.end, "a comparison by dimension")
-        frame = reader.grouped(context, period.start, period.end, scope, [by])
+    for side, (start, end) in enumerate(ranges):
+        reader.require_store(context, start, end, "a comparison by dimension")
+        frame = reader.grouped(context, start, end, scope, [by])
         for key, orders in frame.select(key_column(0), "orders").iter_rows():
             counts.setdefault(key, [0, 0])[side] += orders
-    rows = [a.CompareRow(key=key, label=context.catalogue.label(by, key), a=count_a, b=count_b,
-                         delta=count_b - count_a, delta_pct=percent_change(count_a, count_b))
-            for key, (count_a, count_b) in counts.items()]
-    return sorted(rows, key=lambda row: (-max(row.a, row.b), row.key))
+    return counts
+
+
+def _change(count_a: int, count_b: int) -> dict[str, Any]:
+    return {"a": count_a, "b": count_b, "delta": count_b - count_a, "delta_pct": percent_change(count_a, count_b)}
 
 
 def _cumulative(reader: FactReader, context: Context, period_a: Period, period_b: Period,
@@ -117,4 +154,3 @@ def _cumulative(reader: FactReader, context: Context, period_a: Period, period_b
         points.append(a.CumulativePoint(day_index=index + 1, date_a=dates[0], date_b=dates[1], a=values[0],
                                         b=values[1]))
     return points
-

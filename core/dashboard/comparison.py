@@ -1,8 +1,8 @@
 """The figures of a `CompareAnswer` as a page shows them: the elapsed-time cut when the core made one.
 
-The core compares a running period with the same elapsed time of the other one (`answer.elapsed`);
-this adapter picks that cut (or the whole periods) so tiles, totals and captions use one set of
-numbers, and writes the ranges out ("1-15 Nov 2025 vs 1-15 Nov 2024").
+The core compares a running period with the same elapsed time of the other one (`answer.elapsed`, and
+each row's `elapsed`); this adapter picks that cut (or the whole periods) so tiles, totals, captions and
+the table by dimension use one set of numbers, and writes the ranges out ("1-15 Nov 2025 vs 1-15 Nov 2024").
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.analytics import CompareAnswer
-from core.analytics.answers import PeriodInfo
+from core.analytics.answers import CompareRow, CountChange, PeriodInfo
 from core.dashboard import format as fmt
 
 
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
-
-
-def _percent_change(before: Decimal, after: Decimal) -> float | None:
-    return round(float((after - before) * 100 / before), 1) if before else None
 
 
 @dataclass(frozen=True)
@@ -66,11 +62,13 @@ def comparison_of(answer: CompareAnswer, *, full_period: bool = False) -> Compar
             answer.period_a, answer.period_b, answer.a.count, answer.b.count, answer.delta, answer.delta_pct,
             revenue_a, revenue_b, _decimal(answer.revenue_delta), answer.revenue_delta_pct, answer.currency, None,
         )
-    revenue_a, revenue_b = _decimal(cut.a.revenue), _decimal(cut.b.revenue)
-    both = revenue_a is not None and revenue_b is not None
     return Comparison(
-        cut.period_a, cut.period_b, cut.a.count, cut.b.count, cut.delta, cut.delta_pct, revenue_a, revenue_b,
-        revenue_b - revenue_a if both else None,  # type: ignore[operator]
-        _percent_change(revenue_a, revenue_b) if both else None,  # type: ignore[arg-type]
-        answer.currency, cut.elapsed_days,
+        cut.period_a, cut.period_b, cut.a.count, cut.b.count, cut.delta, cut.delta_pct, _decimal(cut.a.revenue),
+        _decimal(cut.b.revenue), _decimal(cut.revenue_delta), cut.revenue_delta_pct, answer.currency, cut.elapsed_days,
     )
+
+
+def row_figures(row: CompareRow) -> CountChange:
+    """A row's compared counts: over the elapsed cut when the answer made one (as `comparison_of` picks for an
+    answer asked without `full_period`), else over the whole periods."""
+    return row.elapsed or CountChange(a=row.a, b=row.b, delta=row.delta, delta_pct=row.delta_pct)

@@ -16,6 +16,7 @@ import polars as pl
 from core.analytics import BreakdownAnswer, CompareAnswer, OrdersAnswer
 from core.analytics.answers import PeriodInfo
 from core.dashboard import format as fmt
+from core.dashboard.comparison import row_figures
 
 ColumnKind = Literal["count", "money", "percent", "change", "share"]
 OTHER_KEY = "__other__"
@@ -58,17 +59,19 @@ def _money(value: str | None) -> float | None:
 
 
 def compare_table(answer: CompareAnswer, dimension_label: str) -> Table:
-    """One row per value of the comparison's dimension: both counts, the change and the change in %."""
+    """One row per value of the comparison's dimension: both counts, the change and the change in %, over the
+    elapsed cut when the answer made one (`comparison.row_figures`)."""
     label_a, label_b = side_labels(answer)
     rows = answer.rows or []
+    figures = [row_figures(row) for row in rows]
     frame = pl.DataFrame(
         {
             dimension_label: [row.label for row in rows],
             CODE: [row.key for row in rows],
-            label_a: [row.a for row in rows],
-            label_b: [row.b for row in rows],
-            "Change": [row.delta for row in rows],
-            "Change %": [row.delta_pct for row in rows],
+            label_a: [figure.a for figure in figures],
+            label_b: [figure.b for figure in figures],
+            "Change": [figure.delta for figure in figures],
+            "Change %": [figure.delta_pct for figure in figures],
         },
         schema={dimension_label: pl.String, CODE: pl.String, label_a: pl.Int64, label_b: pl.Int64,
                 "Change": pl.Int64, "Change %": pl.Float64},

@@ -114,14 +114,15 @@ def register_tools(server: FastMCP, analytics: Analytics) -> None:
         filters: FiltersArg = None,
         by: Annotated[
             Dimension | None,
-            Field(description="Optional dimension for per-value rows (a, b, delta, delta_pct)"),
+            Field(description="Optional dimension for per-value rows (a, b, delta, delta_pct, and elapsed)"),
         ] = None,
     ) -> CompareAnswer:
         """Orders and revenue of two periods side by side, with the change from A to B.
 
         `delta` = B - A and `delta_pct` = (B - A) / A in percent. When a period is still in progress,
-        `elapsed` also compares both periods cut to the same elapsed time, which is the fair comparison.
-        With `by`, `rows` give the comparison per value of that dimension.
+        `elapsed` also compares both periods cut to the same elapsed time, which is the fair comparison
+        (counts, revenue and their deltas). With `by`, `rows` give the comparison per value of that
+        dimension over the whole periods, and each row's `elapsed` gives it over the same cut.
         Periods use the same forms as count_orders.
         """
         with tool_errors():
