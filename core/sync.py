@@ -101,9 +101,10 @@ class SyncEngine:
             concurrency=self.settings.concurrency, progress=progress, stop=stop, reference=self.reference,
         )
         self.reference.refreshed_this_cycle = False
-        requests_before = self.client.requests_made
+        ctx.requests_before = self.client.requests_made
         kind = await ctx.read(_cycle_kind)
         run_id, started_at = await ctx.write(lambda session: _start_run(session, kind), changes_data=False)
+        ctx.run_id = run_id
         current: Stream | None = None
         try:
             await self.reference.ensure_fresh()
@@ -119,12 +120,15 @@ class SyncEngine:
             self.reference.cancel()
             message = _one_line(failure)
             stream_names = [current.name] if current is not None else [stream.name for stream in STREAMS]
-            await _record_failure(ctx, run_id, stream_names, message, self.client.requests_made - requests_before,
+            await _record_failure(ctx, stream_names, message,
                                   store_failed=store_unavailable(failure, self.engine) is not None)
             raise
+        except BaseException:  # KeyboardInterrupt, cancellation: say what the run did before it ends
+            self.reference.cancel()
+            await _record_interruption(ctx)
+            raise
         return await ctx.write(
-            lambda session: _finish_run(session, run_id, kind, status, started_at, ctx.stats,
-                                        self.client.requests_made - requests_before),
+            lambda session: _finish_run(session, run_id, kind, status, started_at, ctx.stats, ctx.api_requests()),
             changes_data=False,
         )
 
@@ -281,9 +285,8 @@ def _finish_run(
     finished_at = utcnow()
     run = session.get(SyncRun, run_id)
     assert run is not None
-    run.finished_at, run.status, run.pages, run.api_requests = finished_at, status, stats.pages, requests
-    run.orders_upserted, run.customers_upserted = stats.orders_upserted, stats.customers_upserted
-    run.history_records = stats.history_records
+    run.finished_at, run.status = finished_at, status
+    stats.save(run, requests)
     if status == "ok":
         store_meta(session).last_sync_at = finished_at
     return CycleResult(
@@ -293,9 +296,7 @@ def _finish_run(
     )
 
 
-async def _record_failure(
-    ctx: SyncContext, run_id: int, streams: list[str], message: str, requests: int, *, store_failed: bool
-) -> None:
+async def _record_failure(ctx: SyncContext, streams: list[str], message: str, *, store_failed: bool) -> None:
     """Write the failure into `sync_runs` and `sync_state`; never hide the original error.
 
     When the store itself failed, not being able to record that is expected and said at DEBUG only.
@@ -303,12 +304,10 @@ async def _record_failure(
 
     def record(session: Session) -> None:
         now = utcnow()
-        run = session.get(SyncRun, run_id)
+        run = session.get(SyncRun, ctx.run_id)
         if run is not None:
             run.finished_at, run.status, run.error = now, "error", message
-            run.pages, run.api_requests = ctx.stats.pages, requests
-            run.orders_upserted, run.customers_upserted = ctx.stats.orders_upserted, ctx.stats.customers_upserted
-            run.history_records = ctx.stats.history_records
+            ctx.stats.save(run, ctx.api_requests())
         for stream in streams:
             state = load_state(session, stream)
             state.last_error, state.last_error_at = message, now
@@ -318,6 +317,21 @@ async def _record_failure(
     except Exception as problem:  # noqa: BLE001 - the store may be the thing that failed
         logger.log(logging.DEBUG if store_failed else logging.WARNING,
                    "could not record the failed sync: %s", _one_line(problem))
+
+
+async def _record_interruption(ctx: SyncContext) -> None:
+    """Mark the run "interrupted" with what it did (a cycle killed outright is marked so by the next one)."""
+
+    def record(session: Session) -> None:
+        run = session.get(SyncRun, ctx.run_id)
+        if run is not None:
+            run.finished_at, run.status = utcnow(), "interrupted"
+            ctx.stats.save(run, ctx.api_requests())
+
+    try:
+        await ctx.write(record, changes_data=False)
+    except Exception as problem:  # noqa: BLE001 - the interruption is what the caller must see
+        logger.warning("could not record the interrupted sync: %s", _one_line(problem))
 
 
 def _one_line(failure: BaseException) -> str:

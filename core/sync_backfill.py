@@ -174,9 +174,7 @@ async def page_windows(
                     listed.update(found for record in records if (found := record_id(record)) is not None)
                 commit = partial(_commit_page, stream=stream, records=records,
                                  cursor=cursor_after(index, page, pages), start_date=ctx.start_date)
-                applied = await ctx.write(commit)
-                ctx.stats.pages += 1
-                ctx.stats.count_upserted(stream.name, applied.upserted)
+                applied = await ctx.commit_page(commit, stream=stream.name)
                 meter.advance(1, applied.upserted)
                 if ctx.reference is not None:
                     await ctx.reference.learn(stream.name, applied.rows)

@@ -2,7 +2,9 @@
 
 Writes go through `SyncContext.write`, which runs one transaction in a worker thread (so API
 requests in flight keep being served while the database works), bumps the data version and
-commits: a step's rows, aggregates and cursor land together or not at all.
+commits: a step's rows, aggregates and cursor land together or not at all. A page is committed by
+`commit_page`, which also brings the cycle's `sync_runs` row up to date in the same transaction, so
+a cycle killed at any point leaves a record of what it did.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TypeVar
 
@@ -18,10 +20,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.db import session_for
+from core.models import SyncRun
 from core.progress import ProgressCallback, ProgressMeter
 from core.reference import ReferenceBook
 from core.retailcrm_client import RetailCRMClient
 from core.store import bump_data_version
+from core.sync_apply import Applied
 
 T = TypeVar("T")
 
@@ -35,12 +39,18 @@ class CycleStats:
     customers_upserted: int = 0
     history_records: int = 0
 
-    def count_upserted(self, stream: str, count: int) -> None:
-        """Add `count` upserted records of `stream` ("orders" or "customers")."""
-        if stream == "orders":
-            self.orders_upserted += count
-        else:
-            self.customers_upserted += count
+    def after_page(self, stream: str, upserted: int, history_records: int = 0) -> CycleStats:
+        """These counts plus one page of `stream` ("orders" or "customers") that upserted `upserted` records."""
+        orders, customers = (upserted, 0) if stream == "orders" else (0, upserted)
+        return replace(self, pages=self.pages + 1, orders_upserted=self.orders_upserted + orders,
+                       customers_upserted=self.customers_upserted + customers,
+                       history_records=self.history_records + history_records)
+
+    def save(self, run: SyncRun, api_requests: int) -> None:
+        """Copy these counts and `api_requests` into the cycle's `sync_runs` row."""
+        run.pages, run.api_requests = self.pages, api_requests
+        run.orders_upserted, run.customers_upserted = self.orders_upserted, self.customers_upserted
+        run.history_records = self.history_records
 
 
 @dataclass
@@ -54,7 +64,13 @@ class SyncContext:
     progress: ProgressCallback | None = None
     stop: threading.Event | None = None
     reference: ReferenceBook | None = None
+    run_id: int | None = None
+    requests_before: int = 0
     stats: CycleStats = field(default_factory=CycleStats)
+
+    def api_requests(self) -> int:
+        """API requests made since the cycle began."""
+        return self.client.requests_made - self.requests_before
 
     def stopping(self) -> bool:
         """Whether the caller asked the cycle to finish the current page and return."""
@@ -76,6 +92,22 @@ class SyncContext:
                 return result
 
         return await asyncio.to_thread(run)
+
+    async def commit_page(
+        self, work: Callable[[Session], Applied], *, stream: str, history_records: int = 0
+    ) -> Applied:
+        """Commit one page's `work` and count it, in `stats` and in the cycle's `sync_runs` row, together."""
+
+        def counted(session: Session) -> tuple[Applied, CycleStats]:
+            applied = work(session)
+            stats = self.stats.after_page(stream, applied.upserted, history_records)
+            run = session.get(SyncRun, self.run_id) if self.run_id is not None else None
+            if run is not None:
+                stats.save(run, self.api_requests())
+            return applied, stats
+
+        applied, self.stats = await self.write(counted)
+        return applied
 
     async def read(self, work: Callable[[Session], T]) -> T:
         """Run a read-only `work` in a worker thread."""

@@ -176,11 +176,9 @@ async def sync_history(ctx: SyncContext, stream: Stream, since_id: int) -> bool:
             if complete:
                 for missing in changes.refetch - {record_id(payload) for payload in fetched}:
                     removals.setdefault(missing, None)
-            applied = await ctx.write(partial(_commit, ctx=ctx, stream=stream, fetched=fetched, removals=removals,
-                                              changes=changes, count=len(records), unapplied=unapplied))
-            ctx.stats.pages += 1
-            ctx.stats.history_records += len(records)
-            ctx.stats.count_upserted(stream.name, applied.upserted)
+            commit = partial(_commit, ctx=ctx, stream=stream, fetched=fetched, removals=removals, changes=changes,
+                             count=len(records), unapplied=unapplied)
+            applied = await ctx.commit_page(commit, stream=stream.name, history_records=len(records))
             meter.advance(1, len(records))
             if ctx.reference is not None:
                 await ctx.reference.learn(stream.name, applied.rows)

@@ -126,6 +126,30 @@ def test_a_stopped_cycle_resumes_where_it_stopped(database_url, store) -> None: 
     assert_store_matches(store, account)
 
 
+def test_an_interrupted_backfill_records_what_it_did(database_url, store) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C in a script ends the run "interrupted" with its pages, requests and orders; a run killed
+    outright leaves the same counts, kept up to date with every page it commits."""
+    account = generate(seed=12, scale=0.02)
+    transport, settings = emulator_transport(account), sync_settings(database_url)
+    mid_run: list[SyncRun] = []
+
+    def interrupt_after_five_pages(progress: SyncProgress) -> None:
+        if progress.phase == "backfill" and progress.pages_done >= 5:
+            with session_for(store) as session:
+                mid_run.append(session.execute(select(SyncRun)).scalars().one())
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _cycle(settings, transport, store, progress=interrupt_after_five_pages)
+    with session_for(store) as session:
+        run = session.execute(select(SyncRun)).scalars().one()
+        stored = session.execute(select(func.count()).select_from(Order)).scalar_one()
+    assert 0 < stored < len(account.live_orders())
+    assert (mid_run[0].status, mid_run[0].pages, mid_run[0].orders_upserted) == ("running", 5, stored)
+    assert (run.status, run.pages, run.orders_upserted) == ("interrupted", 5, stored)
+    assert run.finished_at is not None and run.api_requests >= mid_run[0].api_requests >= 5
+
+
 def test_a_stale_payload_never_resurrects_a_deleted_order(database_url, store) -> None:  # type: ignore[no-untyped-def]
     account = generate(seed=2, scale=0.02)
     transport, settings = emulator_transport(account), sync_settings(database_url)
