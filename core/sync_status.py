@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -14,7 +14,8 @@ from core.sync_streams import STREAMS
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(sep=" ", timespec="seconds") if moment else None
+    """A naive UTC bookkeeping time written with its offset, so a reader sees it is UTC: "2025-11-15 09:00:00+00:00"."""
+    return moment.replace(tzinfo=timezone.utc).isoformat(sep=" ", timespec="seconds") if moment else None
 
 
 def _live(session: Session, model: type[Order] | type[Customer]) -> int:
@@ -22,7 +23,8 @@ def _live(session: Session, model: type[Order] | type[Customer]) -> int:
 
 
 def sync_status(engine: Engine, *, runs: int = 5) -> dict[str, Any]:
-    """Last sync, per-stream cursors and errors, live counts and the latest `runs` cycles (UTC times)."""
+    """Last sync, per-stream cursors and errors, live counts and the latest `runs` cycles (times in UTC, with
+    their +00:00 offset; `timezone` is the account's, in which orders are counted)."""
     with session_for(engine) as session:
         meta = session.get(StoreMeta, 1)
         states = {state.stream: state for state in session.execute(select(SyncState)).scalars()}

@@ -23,7 +23,7 @@ def sync_button() -> None:
                         else "Set RETAILCRM_URL and RETAILCRM_API_KEY to sync from here")
     if not configured:
         st.caption("“Sync now” needs RETAILCRM_URL and RETAILCRM_API_KEY in the dashboard's environment; "
-                   "otherwise run `python sync_daemon.py --once` where they are set.")
+                   "otherwise run `.venv/bin/python sync_daemon.py --once` where they are set.")
     if outcome := st.session_state.pop(OUTCOME_KEY, None):
         (st.success if outcome.ok else st.error)(outcome.message)
     if not clicked:

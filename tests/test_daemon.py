@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -90,6 +91,9 @@ def test_once_then_status(database_url, emulator: EmulatorProcess) -> None:  # t
     assert report["last_sync_at"] and report["last_error"] is None
     assert report["streams"]["orders"]["history_since_id"] == truth["maxOrderHistoryId"]
     assert report["recent_runs"][0]["status"] == "ok"
+    times = [report["last_sync_at"], report["reference_refreshed_at"], report["streams"]["orders"]["last_success_at"],
+             report["recent_runs"][0]["started_at"], report["recent_runs"][0]["finished_at"]]
+    assert all(datetime.fromisoformat(moment).utcoffset() == timedelta(0) for moment in times), times  # say UTC
 
 
 def test_a_second_daemon_says_so_and_exits(database_url, emulator: EmulatorProcess) -> None:  # type: ignore[no-untyped-def]
@@ -135,7 +139,9 @@ def test_sigterm_finishes_the_page_commits_and_exits(database_url) -> None:  # t
         process.send_signal(signal.SIGTERM)
         _, logs = process.communicate(timeout=30)
         assert process.returncode == 0, logs
-        assert _last_run_status(engine) == "stopped"
+        stopped = _last_run(engine)
+        assert stopped is not None and stopped.status == "stopped"
+        assert 0 < stopped.pages <= stopped.api_requests and stopped.orders_upserted == _stored_orders(engine)
 
         finish = run_daemon(["--once"], env)
         assert finish.returncode == 0, finish.stderr
@@ -151,10 +157,14 @@ def _stored_orders(engine) -> int:  # type: ignore[no-untyped-def]
         return 0
 
 
-def _last_run_status(engine) -> str | None:  # type: ignore[no-untyped-def]
+def _last_run(engine) -> SyncRun | None:  # type: ignore[no-untyped-def]
     try:
         with session_for(engine) as session:
-            run = session.execute(select(SyncRun).order_by(SyncRun.id.desc())).scalars().first()
-            return run.status if run else None
+            return session.execute(select(SyncRun).order_by(SyncRun.id.desc())).scalars().first()
     except Exception:  # noqa: BLE001 - the tables may not exist yet
         return None
+
+
+def _last_run_status(engine) -> str | None:  # type: ignore[no-untyped-def]
+    run = _last_run(engine)
+    return run.status if run else None

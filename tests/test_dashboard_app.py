@@ -119,7 +119,7 @@ def test_every_page_explains_an_empty_store(tmp_path: Path, monkeypatch: pytest.
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     app = open_app(url, monkeypatch, page)
     assert not app.exception, [item.value for item in app.exception]
-    assert any("sync_daemon.py --once" in item.value for item in app.info)
+    assert any("`.venv/bin/python sync_daemon.py --once`" in item.value for item in app.info)  # README's venv
     assert not app.get("plotly_chart")
 
 

@@ -29,7 +29,7 @@ STALE_AFTER_INTERVALS = 3
 FILTER_PREFIX = "f."
 CHOICES_POLL_EVERY = "3s"
 EMPTY_STORE_MESSAGE = (
-    "The store holds no orders yet. Fill it with one sync cycle: `python sync_daemon.py --once` "
+    "The store holds no orders yet. Fill it with one sync cycle: `.venv/bin/python sync_daemon.py --once` "
     "(RETAILCRM_URL and RETAILCRM_API_KEY set), or start the demo with `./demo.sh`; "
     "or use **Sync now** on the *Sync & data health* page. Then reload this page."
 )
