@@ -4,9 +4,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.analytics import PeriodError
+from core.analytics import Filters, PeriodError
 from core.dashboard import format as fmt
 from core.dashboard.charts import cumulative_figure, daily_figure
+from core.dashboard.choices import Choices
 from core.dashboard.comparison import Comparison, comparison_of, row_figures
 from core.dashboard.data import Store
 from core.dashboard.ranges import aligned_previous, drill_period, months_between
@@ -14,7 +15,8 @@ from core.dashboard.session import current_view, set_view, widget_key
 from core.dashboard.state import ViewState
 from core.dashboard.tables import NOT_A_VALUE, compare_table, side_labels
 from core.dashboard.widgets import (ORDERS_PAGE, account_today, ask, dashboard_page, dimension_picker,
-                                    filters_caption, filters_panel, period_picker, require_orders, show_table)
+                                    filters_caption, filters_panel, page_fragment, period_picker, require_orders,
+                                    show_table)
 from core.periods import local_now, parse_period
 
 def in_progress(texts: tuple[str, str], timezone: str) -> bool:
@@ -93,9 +95,17 @@ def render(store: Store) -> None:
     st.markdown("#### Cumulative registrations by day of period")
     st.plotly_chart(cumulative_figure(answer, label_a, label_b), key="cumulative")
     st.markdown("#### Registrations per day")
+    daily_chart(store, figures, filters, label_a, label_b)
+    st.subheader("Side by side")
+    side_by_side(store, choices, (period_a, period_b), filters, full_period, (label_a, label_b))
+
+
+@page_fragment
+def daily_chart(store: Store, figures: Comparison, filters: Filters, label_a: str, label_b: str) -> None:
+    """Both periods' orders per day, optionally weekday-aligned (the toggle reruns only this part)."""
     align = st.toggle("Align weekdays (shift the previous period up to 3 days; 364 days for a year)",
-                      key=widget_key("align", view.align_weekdays))
-    view = set_view(replace(view, align_weekdays=align))
+                      key=widget_key("align", current_view().align_weekdays))
+    set_view(replace(current_view(), align_weekdays=align))
     current_days = drill_period(figures.period_b)
     previous_days = aligned_previous(figures.period_a, figures.period_b) if align else drill_period(figures.period_a)
     daily_a = ask(lambda: store.orders_timeseries(previous_days, "day", filters))
@@ -105,9 +115,14 @@ def render(store: Store) -> None:
                    "so each bar faces the same weekday.")
     st.plotly_chart(daily_figure(daily_a, daily_b, label_a, label_b), key="daily")
 
-    st.subheader("Side by side")
-    by = dimension_picker("Compare by", "by", view.by, choices)
-    view = set_view(replace(view, by=by))
+
+@page_fragment
+def side_by_side(store: Store, choices: Choices, periods: tuple[str, str], filters: Filters, full_period: bool,
+                 labels: tuple[str, str]) -> None:
+    """Both periods split by a dimension, with links to a row's orders (picking reruns only this part)."""
+    (period_a, period_b), (label_a, label_b) = periods, labels
+    by = dimension_picker("Compare by", "by", current_view().by, choices)
+    view = set_view(replace(current_view(), by=by))
     by_answer = ask(lambda: store.compare_periods(period_a, period_b, filters, by=by, full_period=full_period))
     table = compare_table(by_answer, choices.label(by))
     if table.is_empty:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any, NoReturn, ParamSpec
 
 import streamlit as st
 
@@ -36,6 +37,7 @@ EMPTY_STORE_MESSAGE = (
 PERIOD_MODES = ("Month", "Days", "Other")
 NO_DIMENSION = ""
 EXPECTED_PROBLEMS = (PeriodError, FilterError, NotSyncedError, ValueError)
+P = ParamSpec("P")
 
 
 def one_line(problem: BaseException) -> str:
@@ -75,6 +77,19 @@ def dashboard_page(page: str, title: str) -> Iterator[Store]:
         yield store
     finally:
         publish_view()
+
+
+def page_fragment(render: Callable[P, None]) -> Callable[P, None]:
+    """`render` as a part of the page that its own widgets rerun alone (`st.fragment`): the rest of the page is
+    neither run again nor redrawn. Such a rerun writes the view back to the URL itself."""
+    @functools.wraps(render)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            render(*args, **kwargs)
+        finally:
+            publish_view()
+
+    return st.fragment(run)
 
 
 def require_orders(store: Store) -> SyncStatusAnswer:
