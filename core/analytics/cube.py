@@ -12,6 +12,7 @@ row per live order with its enumerable custom fields (dictionaries and booleans)
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -212,10 +213,14 @@ def read_stats(connection: Connection, selection: Days) -> pl.DataFrame:
     statement = select(cast(_stats.c.day, String).label("day"), *[_stats.c[name] for name in KEY_COLUMNS],
                        _stats.c.orders, _stats.c.revenue_minor)
     statement = _where_day(statement, _stats.c.day, selection)
-    rows = connection.execute(statement).all()
     text_schema = {name: (pl.Int64 if kind == pl.Int64 else pl.Utf8) for name, kind in STATS_SCHEMA.items()}
-    frame = pl.DataFrame([tuple(row) for row in rows], schema=text_schema, orient="row")
+    frame = _fetched(connection, statement, text_schema)
     return frame.with_columns(pl.col("day").str.to_date(), *[pl.col(name).cast(pl.Categorical) for name in KEY_COLUMNS])
+
+
+def _fetched(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """The rows of `statement` as a frame of `schema` (built by Polars, with no Python loop over the rows)."""
+    return pl.DataFrame(connection.execute(statement).all(), schema=schema, orient="row")
 
 
 def custom_column(code: str) -> str:
@@ -232,31 +237,34 @@ def order_reader(codes: tuple[str, ...]) -> Reader:
     """A reader of live orders (one row each) with custom fields `codes`.
 
     Deleted orders are skipped here rather than in SQL, so the day index (not the is_deleted one) is used.
+    Custom fields come as JSON text; each distinct text is parsed once (`custom_values`), not each order's.
     """
 
     def read(connection: Connection, selection: Days) -> pl.DataFrame:
         dialect = connection.dialect.name
+        plain = [name for name in KEY_COLUMNS if name != "manager_id"]
         statement = select(
-            cast(_orders.c.created_date, String), *[_orders.c[name] for name in KEY_COLUMNS if name != "manager_id"],
+            cast(_orders.c.created_date, String), *[_orders.c[name] for name in plain],
             func.coalesce(cast(_orders.c.manager_id, String), ""), _orders.c.total_minor, _orders.c.is_deleted,
-            *[custom_field(code, dialect) for code in codes],
+            *[cast(custom_field(code, dialect), String) for code in codes],
         )
         statement = _where_day(statement, _orders.c.created_date, selection)
-        columns: list[list[Any]] = [[] for _ in range(9 + len(codes))]
-        for row in connection.execute(statement):
-            if row[9]:
-                continue
-            for index in range(9):
-                columns[index].append(row[index])
-            for index in range(len(codes)):
-                columns[9 + index].append(custom_values(row[10 + index]))
-        names = ["day", *[name for name in KEY_COLUMNS if name != "manager_id"], "manager_id", "revenue_minor",
-                 *[custom_column(code) for code in codes]]
-        schema = {name: pl.Utf8 for name in names[:8]} | {"revenue_minor": pl.Int64} | {
-            custom_column(code): pl.List(pl.Utf8) for code in codes}
-        frame = pl.DataFrame(dict(zip(names, columns)), schema=schema)
+        text_schema = {"day": pl.Utf8, **{name: pl.Utf8 for name in plain}, "manager_id": pl.Utf8,
+                       "revenue_minor": pl.Int64, "is_deleted": pl.Boolean,
+                       **{custom_column(code): pl.Utf8 for code in codes}}
+        frame = _fetched(connection, statement, text_schema).filter(~pl.col("is_deleted"))
         return frame.select(
             pl.col("day").str.to_date(), *[pl.col(name).cast(pl.Categorical) for name in KEY_COLUMNS],
-            pl.lit(1, dtype=pl.Int64).alias("orders"), "revenue_minor", *[custom_column(code) for code in codes])
+            pl.lit(1, dtype=pl.Int64).alias("orders"), "revenue_minor",
+            *[_parsed_values(frame[custom_column(code)]) for code in codes])
 
     return read
+
+
+def _parsed_values(texts: pl.Series) -> pl.Series:
+    """`custom_values` of each JSON text (null = unset), parsing every distinct text once."""
+    distinct = texts.drop_nulls().unique().to_list()
+    lookup = pl.DataFrame({"text": distinct, "values": [custom_values(json.loads(text)) for text in distinct]},
+                          schema={"text": pl.Utf8, "values": pl.List(pl.Utf8)})
+    joined = texts.rename("text").to_frame().join(lookup, on="text", how="left", maintain_order="left")
+    return joined["values"].fill_null(pl.lit([], dtype=pl.List(pl.Utf8))).rename(texts.name)
