@@ -87,8 +87,12 @@ def _change_one_month(engine: Engine) -> None:
         session.commit()
 
 
+def _analytics(engine: Engine) -> Analytics:
+    return Analytics(engine, load_settings({}, dotenv=False), now=lambda: datetime(2026, 1, 1, 12))
+
+
 def test_dimension_counts_equal_a_recount_before_and_after_a_sync_changes_one_month(store: Engine) -> None:
-    analytics = Analytics(store, load_settings({}, dotenv=False), now=lambda: datetime(2026, 1, 1, 12))
+    analytics = _analytics(store)
     before = _recount(store)
     assert _listed(analytics) == before
     assert analytics.sync_status().orders_stored == _live_orders(store)
@@ -97,6 +101,13 @@ def test_dimension_counts_equal_a_recount_before_and_after_a_sync_changes_one_mo
     after = _recount(store)
     assert after != before
     assert _listed(analytics) == after
+    assert analytics.sync_status().orders_stored == _live_orders(store)  # every month in memory
+
+
+def test_stored_orders_are_counted_without_loading_every_month(store: Engine) -> None:
+    analytics = _analytics(store)
+    analytics.count_orders("2025-06")
+    _change_one_month(store)
     assert analytics.sync_status().orders_stored == _live_orders(store)
 
 
@@ -105,5 +116,5 @@ def test_sync_status_lists_recent_runs_with_their_pages(store: Engine) -> None:
         session.add(SyncRun(kind="incremental", started_at=datetime(2025, 12, 1, 10), status="ok", pages=7,
                             api_requests=9))
         session.commit()
-    runs = Analytics(store, load_settings({}, dotenv=False)).sync_status().recent_runs
+    runs = _analytics(store).sync_status().recent_runs
     assert [(run.pages, run.api_requests) for run in runs] == [(7, 9)]

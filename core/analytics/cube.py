@@ -99,6 +99,10 @@ class DayFrames:
 
         return rows
 
+    def holds_every_month(self, version: int) -> bool:
+        """Whether every month is in memory as of data version `version` (or later)."""
+        return self._snapshot.covers(version, None, None)
+
     def value_counts(self, version: int, columns: tuple[str, ...]) -> pl.DataFrame:
         """`value_counts` of every row as of data version `version`, summed from per-month counts.
 

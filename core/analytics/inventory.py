@@ -13,7 +13,7 @@ from core.analytics.cube import custom_column
 from core.analytics.dimensions import STATS_COLUMNS
 from core.analytics.reader import FactReader
 from core.filters import DIMENSIONS, FILTER_DIMENSIONS, FilterError, Filters
-from core.models import DailyCustomerStat, DailyOrderStat, Order, SyncRun, SyncState
+from core.models import DailyCustomerStat, Order, SyncRun, SyncState
 
 _FILTER_OF = {dimension: name for name, dimension in FILTER_DIMENSIONS.items()}
 _REFERENCE_KINDS = ("status", "status_group", "order_type", "order_method", "site")
@@ -86,8 +86,8 @@ def count_new_customers(reader: FactReader, context: Context, text: str, filters
 def sync_status(reader: FactReader, context: Context) -> a.SyncStatusAnswer:
     """Store health: freshness, sizes, order time range, stream cursors, errors and recent runs."""
     live_orders = Order.is_deleted.is_(False)
+    orders = reader.stored_orders(context)
     with reader.engine.connect() as connection:
-        orders = connection.execute(select(func.coalesce(func.sum(DailyOrderStat.orders), 0))).scalar_one()
         earliest = connection.execute(select(func.min(Order.created_at)).where(live_orders)).scalar()
         latest = connection.execute(select(func.max(Order.created_at)).where(live_orders)).scalar()
         customers = connection.execute(select(func.coalesce(func.sum(DailyCustomerStat.customers), 0))).scalar_one()
@@ -106,6 +106,6 @@ def sync_status(reader: FactReader, context: Context) -> a.SyncStatusAnswer:
     return a.SyncStatusAnswer(
         data_as_of=context.state.data_as_of(), last_sync_at_utc=context.state.last_sync_at, lag_seconds=None,
         timezone=context.state.timezone, currency=context.state.currency, data_version=context.state.data_version,
-        orders_stored=int(orders), customers_stored=int(customers), earliest_order=earliest, latest_order=latest,
+        orders_stored=orders, customers_stored=int(customers), earliest_order=earliest, latest_order=latest,
         streams=streams, last_error=max(errors)[1] if errors else None, recent_runs=runs,
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from core.analytics.answers import Source
 from core.analytics.context import Context
@@ -17,6 +17,7 @@ from core.analytics.dimensions import STATS_COLUMNS, Scope
 from core.analytics.queries import FactRequest, read_facts, totals
 from core.fallback import ApiCounter, ApiQuery, NotSyncedError
 from core.filters import custom_code
+from core.models import DailyOrderStat
 
 # Scope column -> RetailCRM `/orders` filter; None = the API cannot filter by it.
 _API_FILTERS = {"status": "extendedStatus", "site": "sites", "order_type": "orderTypes",
@@ -45,6 +46,16 @@ class FactReader:
         """Orders per value of each `daily_order_stats` key column (`column`, `value`, `orders`) at the context's
         data version (`cube.value_counts`)."""
         return self._stats.value_counts(context.state.data_version, KEY_COLUMNS)
+
+    def stored_orders(self, context: Context) -> int:
+        """Orders in `daily_order_stats` at the context's data version: from the per-month counts when every
+        month is in memory, else one SQL sum (rather than loading every month for one number)."""
+        version = context.state.data_version
+        if self._stats.holds_every_month(version):
+            counts = self._stats.value_counts(version, KEY_COLUMNS)
+            return int(counts.filter(pl.col("column") == KEY_COLUMNS[0])["orders"].sum())
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.coalesce(func.sum(DailyOrderStat.orders), 0))).scalar_one())
 
     def facts(self, connection: Connection, context: Context, request: FactRequest) -> pl.DataFrame:
         """`read_facts` with the in-memory copies at the context's version (custom fields loaded on first use)."""
