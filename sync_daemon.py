@@ -82,16 +82,28 @@ class LogProgress:
             logger.info("%s", progress.describe())
 
 
+def _clock_time(seconds: float | None) -> str:
+    """"h:mm:ss", or "-:--:--" when unknown."""
+    if seconds is None:
+        return "-:--:--"
+    minutes, second = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{second:02d}"
+
+
 class TerminalProgress:
-    """A `rich` progress bar per stream and phase: pages done/total, records, rate, ETA."""
+    """A `rich` progress bar per stream and phase: pages done/total, records, rate, ETA.
+
+    Rate and ETA are the engine's (measured over a sliding window, see `core.progress`), not rich's own.
+    """
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-            TextColumn("{task.fields[records]:>9,} records  {task.fields[rate]:>7,.0f}/s"), TimeRemainingColumn(),
+            TextColumn("{task.fields[records]:>9,} records  {task.fields[rate]:>7,.0f}/s"),
+            TextColumn("ETA {task.fields[eta]}"),
             console=Console(stderr=True), transient=False,
         )
         self._tasks: dict[tuple[str, str], int] = {}
@@ -113,11 +125,12 @@ class TerminalProgress:
         key = (progress.stream, progress.phase)
         if key not in self._tasks:
             self._tasks[key] = self.bar.add_task(
-                f"{progress.stream} {progress.phase}", total=progress.pages_total, records=0, rate=0.0
+                f"{progress.stream} {progress.phase}", total=progress.pages_total, records=0, rate=0.0,
+                eta=_clock_time(None),
             )
         self.bar.update(
             self._tasks[key], completed=progress.pages_done, total=progress.pages_total,
-            records=progress.records, rate=progress.records_per_second,
+            records=progress.records, rate=progress.records_per_second, eta=_clock_time(progress.eta_seconds),
         )
 
 

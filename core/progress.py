@@ -2,13 +2,19 @@
 
 The engine reports a `SyncProgress` after every committed page through a plain callback, so the
 daemon can draw a terminal bar and the dashboard a Streamlit one without knowing the engine.
+Rates (and so the ETA) are measured over the last `RATE_WINDOW_SECONDS`, not since the start: the
+start-up of a phase (first requests, pipeline filling) stops weighing on them once it is past, and
+a change of pace shows within that window instead of being averaged away.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+RATE_WINDOW_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,23 @@ class ProgressMeter:
     pages_done: int = 0
     records: int = 0
     clock: Callable[[], float] = time.monotonic
+    rate_window: float = RATE_WINDOW_SECONDS
     _started: float = field(default=0.0, init=False)
+    # (time, pages done, records) at each advance; the first is the last one at least `rate_window` old
+    _samples: deque[tuple[float, int, int]] = field(default_factory=deque, init=False)
 
     def __post_init__(self) -> None:
         self._started = self.clock()
+        self._samples.append((self._started, 0, 0))
 
     def advance(self, pages: int = 1, records: int = 0) -> None:
         """Count `pages` more pages and `records` more records, then report."""
         self.pages_done += pages
         self.records += records
+        now = self.clock()
+        self._samples.append((now, self.pages_done, self.records))
+        while len(self._samples) > 1 and self._samples[1][0] <= now - self.rate_window:
+            self._samples.popleft()
         self.report()
 
     def report(self) -> None:
@@ -65,19 +79,21 @@ class ProgressMeter:
             self.callback(self.snapshot())
 
     def snapshot(self) -> SyncProgress:
-        """The current state, with the rate and the ETA computed from the pages done so far."""
-        elapsed = max(self.clock() - self._started, 1e-9)
+        """The current state, with the rates and the ETA measured over the last `rate_window` seconds."""
+        now = self.clock()
+        since, pages_then, records_then = self._samples[0]
+        span = max(now - since, 1e-9)
+        pages_per_second = (self.pages_done - pages_then) / span
         eta = None
-        if self.pages_total and self.pages_done:
-            remaining = max(self.pages_total - self.pages_done, 0)
-            eta = remaining * elapsed / self.pages_done
+        if self.pages_total and pages_per_second > 0:
+            eta = max(self.pages_total - self.pages_done, 0) / pages_per_second
         return SyncProgress(
             phase=self.phase,
             stream=self.stream,
             pages_done=self.pages_done,
             pages_total=self.pages_total,
             records=self.records,
-            elapsed_seconds=elapsed,
-            records_per_second=self.records / elapsed,
+            elapsed_seconds=max(now - self._started, 1e-9),
+            records_per_second=(self.records - records_then) / span,
             eta_seconds=eta,
         )

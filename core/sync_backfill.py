@@ -156,7 +156,7 @@ async def page_windows(
             pages = max(total_pages(await surveys[index]), 1)
             start = first_page if position == 0 else 1
             page_counts[index] = pages - start + 1
-            meter.pages_total = sum(page_counts.values()) + len(indices) - len(page_counts)
+            meter.pages_total = _estimated_total(page_counts, len(indices))
             for page in range(start, pages + 1):
                 yield index, page, pages
 
@@ -239,6 +239,12 @@ def _drain(queue: asyncio.Queue[tuple[T, asyncio.Task[R]] | None]) -> list[tuple
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+def _estimated_total(page_counts: dict[int, int], windows: int) -> int:
+    """Pages of `windows` windows when only those in `page_counts` are counted: the others as their mean."""
+    known = sum(page_counts.values())
+    return known + round((windows - len(page_counts)) * known / max(len(page_counts), 1))
 
 
 def _label(window: Window) -> str:
