@@ -2,7 +2,9 @@
 
     DATABASE_URL=sqlite:///data/demo.db python scripts/measure_pages.py [--runs 3] [--json out.json]
 
-Starts `streamlit run app.py` against the store and opens the Overview once: the server's very first
+First measures the stack's floor: `scripts/reference_page.py`, a bare Streamlit page and one with a single
+small Plotly chart, which no page of ours can beat on this machine. Then starts `streamlit run app.py`
+against the store and opens the Overview once: the server's very first
 page view (nothing cached: the core loads the store). It waits until the filters' values have been
 listed in the background, then for every page measures the first render of a new session in a
 browser that has the app's scripts cached (the median of --runs), the same in a fresh browser profile,
@@ -91,39 +93,71 @@ def settle(browser, base: str, timeout: float) -> dict[str, float]:  # type: ign
     return {"server_first_render": first, "filters_listed_after": ready}
 
 
-def measure(database_url: str, runs: int, settle_timeout: float) -> dict[str, object]:
-    """The server's first view, then every page's first render (fresh and warm browser) and interactions."""
-    pages: dict[str, dict[str, object]] = {}
-    with streamlit_server(database_url) as base, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        start = settle(browser, base, settle_timeout)
-        for name, path in PAGE_PATHS.items():
-            profile = new_context(browser)
-            fresh = profile.new_page()
-            fresh_render = render_time(fresh, base + path)
-            fresh.close()
-            warm: list[float] = []
-            timings: dict[str, list[float]] = {}
+def stack_floor(browser, database_url: str, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """First render (median of `runs`, scripts cached) of `scripts/reference_page.py`: a bare Streamlit page, and
+    one holding a single small Plotly chart. What no page of ours can beat on this machine."""
+    floor: dict[str, float] = {}
+    with streamlit_server(database_url, script="scripts/reference_page.py") as base:
+        profile = new_context(browser)
+        for name, path in (("bare_page", "/?chart=none"), ("one_plotly_chart", "/")):
+            first = profile.new_page()
+            render_time(first, base + path)  # fills the browser's cache, as a page's fresh-browser view does
+            first.close()
+            times = []
             for _ in range(runs):
                 page = profile.new_page()
-                warm.append(render_time(page, base + path))
-                for label, (prepare, commit) in interactions(name, page):
-                    prepare()
-                    since = mark(page)
-                    commit()
-                    timings.setdefault(label, []).append(wait_rerun(page, since) / 1000)
+                times.append(render_time(page, base + path))
                 page.close()
-            profile.close()
-            pages[name] = {"fresh_browser_first_render": fresh_render, "first_render": statistics.median(warm),
-                           "interactions": {label: statistics.median(values) for label, values in timings.items()}}
+            floor[name] = statistics.median(times)
+        profile.close()
+    return floor
+
+
+def measure(database_url: str, runs: int, settle_timeout: float) -> dict[str, object]:
+    """The stack's floor, the server's first view, then every page's first render (fresh and warm browser) and
+    interactions."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        floor = stack_floor(browser, database_url, runs)
+        with streamlit_server(database_url) as base:
+            start = settle(browser, base, settle_timeout)
+            pages = _measure_pages(browser, base, runs)
         browser.close()
-    return {**start, "pages": pages}
+    return {**start, "stack_floor": floor, "pages": pages}
+
+
+def _measure_pages(browser, base: str, runs: int) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every page's first render (fresh and warm browser) and interactions on the server at `base`."""
+    pages: dict[str, dict[str, object]] = {}
+    for name, path in PAGE_PATHS.items():
+        profile = new_context(browser)
+        fresh = profile.new_page()
+        fresh_render = render_time(fresh, base + path)
+        fresh.close()
+        warm: list[float] = []
+        timings: dict[str, list[float]] = {}
+        for _ in range(runs):
+            page = profile.new_page()
+            warm.append(render_time(page, base + path))
+            for label, (prepare, commit) in interactions(name, page):
+                prepare()
+                since = mark(page)
+                commit()
+                timings.setdefault(label, []).append(wait_rerun(page, since) / 1000)
+            page.close()
+        profile.close()
+        pages[name] = {"fresh_browser_first_render": fresh_render, "first_render": statistics.median(warm),
+                       "interactions": {label: statistics.median(values) for label, values in timings.items()}}
+    return pages
 
 
 def report(results: dict[str, object]) -> str:
     """A Markdown table of the results, with the targets."""
+    floor: dict[str, float] = results["stack_floor"]  # type: ignore[assignment]
     lines = [f"Server's first page view: {results['server_first_render']:.1f} s; "
-             f"filters listed after {results['filters_listed_after']:.1f} s.", "",
+             f"filters listed after {results['filters_listed_after']:.1f} s.",
+             f"The stack's floor (scripts/reference_page.py): a bare Streamlit page {floor['bare_page']:.2f} s, "
+             f"with one small Plotly chart {floor['one_plotly_chart']:.2f} s.", "",
              "| page | first render (s) | first render, fresh browser (s) | interactions (s) |",
              "| --- | ---: | ---: | --- |"]
     for name, result in results["pages"].items():  # type: ignore[attr-defined]

@@ -57,11 +57,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(database_url: str, *, startup_timeout: float = 60.0) -> Iterator[str]:
-    """`streamlit run app.py` against `database_url`; yields its base URL and stops it afterwards."""
+def streamlit_server(database_url: str, *, script: str = "app.py", startup_timeout: float = 60.0) -> Iterator[str]:
+    """`streamlit run <script>` (a path from the repo root) against `database_url`; yields its base URL and stops
+    it afterwards."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true",
                f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none",
                "--browser.gatherUsageStats=false"]
     server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
