@@ -99,9 +99,9 @@ class DayFrames:
 
         return rows
 
-    def holds_every_month(self, version: int) -> bool:
-        """Whether every month is in memory as of data version `version` (or later)."""
-        return self._snapshot.covers(version, None, None)
+    def holds_every_month(self) -> bool:
+        """Whether every month has been loaded (a newer data version then only re-reads the days it changed)."""
+        return self._snapshot.loaded is None
 
     def value_counts(self, version: int, columns: tuple[str, ...]) -> pl.DataFrame:
         """`value_counts` of every row as of data version `version`, summed from per-month counts.

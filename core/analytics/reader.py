@@ -49,9 +49,10 @@ class FactReader:
 
     def stored_orders(self, context: Context) -> int:
         """Orders in `daily_order_stats` at the context's data version: from the per-month counts when every
-        month is in memory, else one SQL sum (rather than loading every month for one number)."""
+        month has been loaded (brought up to this version first), else one SQL sum (rather than loading every
+        month for one number)."""
         version = context.state.data_version
-        if self._stats.holds_every_month(version):
+        if self._stats.holds_every_month():
             counts = self._stats.value_counts(version, KEY_COLUMNS)
             return int(counts.filter(pl.col("column") == KEY_COLUMNS[0])["orders"].sum())
         with self.engine.connect() as connection:
