@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from core.analytics import Analytics, FilterError, NotSyncedError
 from core.config import load_settings
@@ -375,3 +375,33 @@ def test_threads_asking_while_a_writer_commits_see_consistent_growing_answers(sa
         assert answers and answers == sorted(answers) and set(answers) <= set(range(4, 15))
     assert analytics.count_orders("2025-11").count == 14
     assert analytics.breakdown("2025-11", "custom:interests").total == 14
+
+
+def test_questions_never_hold_one_pooled_connection_while_asking_for_another(database_url: str) -> None:
+    """A pool of one connection answers every question, cold and after a commit: a thread holding a connection
+    while the in-memory copy loads would, with many threads waiting, leave the loading thread no connection."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    init_db(engine)
+    load_sample(engine)
+    analytics = analytics_for(engine)
+
+    def ask_everything() -> None:
+        analytics.count_orders("2025-11")
+        analytics.count_orders("2025", {"custom_fields": {"interests": "*"}})
+        analytics.compare_periods("2024-11", "2025-11", by="status_group", cumulative=True)
+        analytics.orders_timeseries("2025", "day", split_by="site")
+        analytics.breakdown("2025-11", "custom:interests")
+        analytics.count_new_customers("2025")
+        analytics.find_orders("2025-11")
+        analytics.list_dimensions()
+        analytics.sync_status()
+
+    try:
+        ask_everything()
+        with session_for(engine) as session:
+            refresh_order_days(session, [date(2025, 11, 3)])
+            bump_data_version(session)
+            session.commit()
+        ask_everything()
+    finally:
+        engine.dispose()

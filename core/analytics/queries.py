@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, String, cast, func, or_, select
+from sqlalchemy import Engine, String, cast, func, or_, select
 
 from core.analytics.cube import DayRows, custom_column
 from core.analytics.dimensions import Scope, custom_field, custom_values
@@ -44,28 +44,30 @@ class FactRequest:
         return keys | MEASURES
 
 
-def read_facts(connection: Connection, request: FactRequest, stats: DayRows, orders: DayRows | None) -> pl.DataFrame:
+def read_facts(engine: Engine, request: FactRequest, stats: DayRows, orders: DayRows | None) -> pl.DataFrame:
     """One row per group with `orders` and `revenue_minor`; no rows when nothing matches.
 
     Whole days come from memory (see `core.analytics.cube`): `stats` (the daily aggregates) or, for
     questions on custom fields, `orders` (one row per order; None when the fields are not held in
     memory, and then the orders table is read). Partial days always come from the orders table.
+    A connection is taken from `engine` only for each query and never held while the in-memory copies
+    load (they take one of their own: threads waiting for them must not hold the pool's connections).
     """
     if request.start >= request.end:
         return pl.DataFrame(schema=request.schema())
     needs_orders = request.scope.needs_orders or bool(request.custom)
     if needs_orders and orders is None:
-        return _from_orders(connection, request, request.start, request.end)
+        return _from_orders(engine, request, request.start, request.end)
     first_whole_day = _ceil_day(request.start)
     end_whole_day = _floor_day(request.end)
     if first_whole_day >= end_whole_day:
-        return _from_orders(connection, request, request.start, request.end)
+        return _from_orders(engine, request, request.start, request.end)
     rows = (orders if needs_orders and orders is not None else stats)(first_whole_day.date(), end_whole_day.date())
     frames = [_from_memory(rows, request)]
     if request.start < first_whole_day:
-        frames.append(_from_orders(connection, request, request.start, first_whole_day))
+        frames.append(_from_orders(engine, request, request.start, first_whole_day))
     if end_whole_day < request.end:
-        frames.append(_from_orders(connection, request, end_whole_day, request.end))
+        frames.append(_from_orders(engine, request, end_whole_day, request.end))
     return _regroup(pl.concat(frames), request) if len(frames) > 1 else frames[0]
 
 
@@ -125,10 +127,10 @@ def _order_condition(column: str, values: Iterable[str]):  # type: ignore[no-unt
     return or_(*conditions)
 
 
-def _from_orders(connection: Connection, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
+def _from_orders(engine: Engine, request: FactRequest, start: datetime, end: datetime) -> pl.DataFrame:
     keys = [_order_key(column).label(column) for column in request.columns]
     codes = list(dict.fromkeys([*request.custom, *sorted(request.scope.custom)]))
-    dialect = connection.dialect.name
+    dialect = engine.dialect.name
     fields = [custom_field(code, dialect).label(f"cf_{index}") for index, code in enumerate(codes)]
     statement = (
         select(*keys, *fields, func.count().label("orders"),
@@ -138,8 +140,10 @@ def _from_orders(connection: Connection, request: FactRequest, start: datetime, 
     statement = statement.where(*order_conditions(request.scope))
     if keys or fields:
         statement = statement.group_by(*keys, *fields)
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
     records: list[tuple[Any, ...]] = []
-    for row in connection.execute(statement):
+    for row in rows:
         values_by_code = {code: custom_values(row[len(keys) + index]) for index, code in enumerate(codes)}
         if not _matches(values_by_code, request.scope):
             continue

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
 
 from core.analytics.answers import Source
 from core.analytics.context import Context
@@ -58,12 +58,12 @@ class FactReader:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.coalesce(func.sum(DailyOrderStat.orders), 0))).scalar_one())
 
-    def facts(self, connection: Connection, context: Context, request: FactRequest) -> pl.DataFrame:
+    def facts(self, context: Context, request: FactRequest) -> pl.DataFrame:
         """`read_facts` with the in-memory copies at the context's version (custom fields loaded on first use)."""
         version = context.state.data_version
         codes = set(request.custom) | set(request.scope.custom)
         orders = self._order_frames(context, codes)
-        return read_facts(connection, request, self._stats.at(version),
+        return read_facts(self.engine, request, self._stats.at(version),
                           orders.at(version) if orders is not None else None)
 
     def _order_frames(self, context: Context, codes: set[str]) -> DayFrames | None:
@@ -90,10 +90,9 @@ class FactReader:
         """Orders and revenue of each range; ranges the store lacks are counted by the API (no revenue)."""
         gaps = [context.coverage.gap(start, end) for start, end in ranges]
         results: list[tuple[int, int | None]] = [(0, 0)] * len(ranges)
-        with self.engine.connect() as connection:
-            for index, (start, end) in enumerate(ranges):
-                if gaps[index] is None:
-                    results[index] = totals(self.facts(connection, context, FactRequest(start, end, scope)))
+        for index, (start, end) in enumerate(ranges):
+            if gaps[index] is None:
+                results[index] = totals(self.facts(context, FactRequest(start, end, scope)))
         missing = [index for index, gap in enumerate(gaps) if gap is not None]
         if not missing:
             return results, "store", context.store_detail()
@@ -132,8 +131,7 @@ class FactReader:
             elif STATS_COLUMNS[dimension] not in columns:
                 columns.append(STATS_COLUMNS[dimension])
         request = FactRequest(start, end, scope, tuple(columns), tuple(customs))
-        with self.engine.connect() as connection:
-            frame = self.facts(connection, context, request)
+        frame = self.facts(context, request)
         keys = [_key_expression(context, dimension, customs).alias(key_column(index))
                 for index, dimension in enumerate(dimensions)]
         group = ([pl.col(DAY)] if by_day else []) + keys
