@@ -160,6 +160,8 @@ def run(bench: Bench) -> SectionResult:
                   f"{dashboard.rss_median_mb:.0f} MB", f"{dashboard.rss_peak_mb:.0f} MB")
     processes.notes.append(f"MCP load: clients asking mixed questions back to back (`bench/mcp_load.py`), "
                            f"p50 {load.p50_ms():.0f} ms, p99 {load.p99_ms():.0f} ms, {load.errors} errors.")
+    if load.error_samples:
+        processes.notes.append("Errors seen: " + "; ".join(load.error_samples))
     result.tables.append(processes)
 
     sizes = database_sizes(stores)
@@ -176,7 +178,7 @@ def run(bench: Bench) -> SectionResult:
                    "finished": daemon.finished, "run_s": daemon.seconds, "peak_rss_mb": daemon.peak_mb(),
                    "rss_at_25pct_mb": early, "rss_at_end_mb": late},
         "mcp_server": {"median_rss_mb": mcp_median, "peak_rss_mb": mcp_peak, "calls": load.calls,
-                       "errors": load.errors},
+                       "errors": load.errors, "error_samples": load.error_samples},
         "dashboard": {"median_rss_mb": dashboard.rss_median_mb, "peak_rss_mb": dashboard.rss_peak_mb},
         "database": {store.backend: {"orders": store.orders, "size_bytes": size,
                                      "per_million_orders_bytes": size / store.orders * 1e6}
