@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from core import models  # noqa: F401  (registers the tables on SQLModel.metadat
 from core.config import PROJECT_ROOT
 
 DATA_DIRECTORY = (PROJECT_ROOT / "data").resolve()
+SQLITE_BUSY_TIMEOUT_S = 30  # how long a SQLite statement waits for another process's lock
 
 
 # Serialises schema creation between processes opening one new PostgreSQL store at the same time
@@ -43,11 +46,26 @@ def driver_reason(error: BaseException) -> str:
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while the file is locked: unlike other statements it answers
+    "database is locked" at once, without waiting on the busy timeout, when another process is opening
+    or writing the same new store (two daemons started together)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _ensure_directory(directory: Path) -> None:
@@ -66,7 +84,7 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             _ensure_directory(Path(url.database).parent)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import date
 
 from sqlalchemy import func, select
 
-from core.db import init_db, session_for
+from core.db import init_db, make_engine, session_for
 from core.models import DailyOrderStat, Order
 from core.store import mark_removed, order_row, refresh_order_days, upsert_rows, utcnow
 
@@ -61,3 +63,32 @@ def test_personal_data_is_not_kept(engine) -> None:  # type: ignore[no-untyped-d
         text = repr(stored.raw)
         for secret in ("Иван", "+79990001122", "ivan@example.com", "Ленина"):
             assert secret not in text
+
+
+def test_a_new_sqlite_store_opens_while_another_process_holds_its_write_lock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Switching to WAL answers "database is locked" at once instead of waiting on the busy timeout, so
+    two daemons started together on a new file used to fail; opening now waits for the lock instead."""
+    path = tmp_path / "store.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE other_process (x)")
+    outcome: list[BaseException | None] = []
+
+    def open_store() -> None:
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            init_db(engine)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            outcome.append(error)
+        finally:
+            engine.dispose()
+
+    opener = threading.Thread(target=open_store)
+    opener.start()
+    opener.join(timeout=1)  # gives the opener time to meet the lock (an error would end it at once)
+    writer.execute("COMMIT")
+    writer.close()
+    opener.join()
+    assert outcome == [None]
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
