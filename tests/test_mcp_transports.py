@@ -24,6 +24,7 @@ from core.db import init_db, make_engine
 from core.mcp.tools import TOOL_NAMES
 from retailcrm_emulator import generate
 from tests.conftest import new_database_url
+from tests.support.daemon import wait_for
 from tests.support.mcp_session import ROOT, McpSession, serve_http, server_env
 from tests.support.store_loader import load_account
 
@@ -100,6 +101,7 @@ def test_http_serves_every_tool_to_the_bearer_of_the_token_only(store: SmallStor
             assert_answers_like_the_core(session, store)
         finally:
             session.close()
+        wait_for(lambda: "warm-up: every month is in memory" in log.read_text(), what="the background warm-up")
         ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {TOKEN}"},
                         {"Authorization": f"Bearer {TOKEN}x"}):
