@@ -30,6 +30,7 @@ STATS_SCHEMA = {"day": pl.Date, **{name: pl.Categorical for name in KEY_COLUMNS}
                 "revenue_minor": pl.Int64}
 COUNTS_SCHEMA = {"column": pl.Utf8, "value": pl.Utf8, "orders": pl.Int64}
 _CHUNK = 500
+_FETCH_ROWS = 50_000
 _stats = DailyOrderStat.__table__
 _orders = Order.__table__
 
@@ -223,8 +224,11 @@ def read_stats(connection: Connection, selection: Days) -> pl.DataFrame:
 
 
 def _fetched(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """The rows of `statement` as a frame of `schema` (built by Polars, with no Python loop over the rows)."""
-    return pl.DataFrame(connection.execute(statement).all(), schema=schema, orient="row")
+    """The rows of `statement` as a frame of `schema`, built by Polars (no Python loop over the rows) from
+    batches of `_FETCH_ROWS` (a whole table at once would hold every row as Python objects)."""
+    result = connection.execution_options(stream_results=True, yield_per=_FETCH_ROWS).execute(statement)
+    frames = [pl.DataFrame(rows, schema=schema, orient="row") for rows in result.partitions()]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def custom_column(code: str) -> str:
