@@ -111,12 +111,11 @@ class DayFrames:
         """
         months = self._current(version, None, None)
         with self._counts_lock:
-            counted = {}
-            for month, frame in months.items():
-                cached = self._counts.get(month)
-                if cached is None or cached[0] is not frame or cached[1] != columns:
-                    cached = (frame, columns, value_counts(frame, columns))
-                counted[month] = cached
+            stale = {month: frame for month, frame in months.items()
+                     if (cached := self._counts.get(month)) is None or cached[0] is not frame or cached[1] != columns}
+            fresh = value_counts_by_month(stale, columns)
+            counted = {month: (frame, columns, fresh[month]) if month in stale else self._counts[month]
+                       for month, frame in months.items()}
             self._counts = counted
         parts = [counts for _, _, counts in counted.values()]
         if not parts:
@@ -158,16 +157,18 @@ class DayFrames:
     def _refreshed(self, connection: Connection, months: dict[date, pl.DataFrame], loaded: frozenset[date] | None,
                    loaded_version: int) -> dict[date, pl.DataFrame]:
         days = sorted(connection.execute(
-            select(OrderDayChange.day).where(OrderDayChange.data_version >= loaded_version)).scalars())
+            select(OrderDayChange.day).where(OrderDayChange.data_version >= loaded_version).distinct()).scalars())
         if loaded is not None:
             days = [day for day in days if _month(day) in loaded]
         if not days:
             return months
         fresh = self._by_month(pl.concat([self._read(connection, Days(days=days[start: start + _CHUNK]))
                                           for start in range(0, len(days), _CHUNK)]))
+        changed_by_month: dict[date, list[date]] = {}
+        for day in days:
+            changed_by_month.setdefault(_month(day), []).append(day)
         updated = dict(months)
-        for month in {_month(day) for day in days}:
-            changed = [day for day in days if _month(day) == month]
+        for month, changed in changed_by_month.items():
             kept = updated[month].filter(~pl.col("day").is_in(changed)) if month in updated else None
             parts = [part for part in (kept, fresh.get(month)) if part is not None and not part.is_empty()]
             if parts:
@@ -184,17 +185,26 @@ class DayFrames:
         return dict(sorted((key[0], part.drop("_month")) for key, part in parts.items()))
 
 
-def value_counts(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """Orders per value of each of `columns` (`column`, `value`, `orders`); a list column counts each of its
-    values, and an empty list as "" (not set)."""
+def value_counts_by_month(months: dict[date, pl.DataFrame], columns: tuple[str, ...]) -> dict[date, pl.DataFrame]:
+    """Orders per value of each of `columns` (`column`, `value`, `orders`) in each month's frame, counted for
+    all the months at once (one group-by per column, not one per month and column); a list column counts
+    each of its values, and an empty list as "" (not set)."""
+    counts: dict[date, pl.DataFrame] = {month: pl.DataFrame(schema=COUNTS_SCHEMA) for month in months}
+    if not months or not columns:
+        return counts
+    rows = pl.concat([frame.select(*columns, "orders").with_columns(pl.lit(month).alias("_month"))
+                      for month, frame in months.items()])
     parts = []
     for column in columns:
-        values = frame.select(column, "orders")
-        if isinstance(frame.schema[column], pl.List):
+        values = rows.select("_month", column, "orders")
+        if isinstance(rows.schema[column], pl.List):
             values = values.explode(column, empty_as_null=True)
-        parts.append(values.group_by(column).agg(pl.col("orders").sum()).select(
-            pl.lit(column).alias("column"), pl.col(column).cast(pl.Utf8).fill_null("").alias("value"), "orders"))
-    return pl.concat(parts) if parts else pl.DataFrame(schema=COUNTS_SCHEMA)
+        parts.append(values.group_by("_month", column).agg(pl.col("orders").sum()).select(
+            "_month", pl.lit(column).alias("column"), pl.col(column).cast(pl.Utf8).fill_null("").alias("value"),
+            "orders"))
+    for (month,), part in pl.concat(parts).partition_by("_month", as_dict=True).items():
+        counts[month] = part.drop("_month")
+    return counts
 
 
 def _months_between(first_day: date, end_day: date) -> frozenset[date]:
