@@ -25,7 +25,7 @@ from contextlib import ExitStack
 import schedule
 
 from core.config import ConfigError, Secret, Settings, load_settings
-from core.db import get_engine
+from core.db import get_engine, missing_sqlite_file
 from core.locking import SyncAlreadyRunning, sync_lock
 from core.progress import SyncProgress
 from core.retailcrm_client import AuthError
@@ -235,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.api_key, verbose=args.verbose)
     try:
         if args.status:
+            missing = missing_sqlite_file(settings.database_url)
+            if missing is not None:
+                return _fail(f"no store at {missing}: nothing has been synced there; set DATABASE_URL to the store "
+                             "to inspect (the demo's is sqlite:///<repo>/data/demo.db)")
             print(json.dumps(sync_status(get_engine(settings.database_url)), indent=2, ensure_ascii=False))
             return EXIT_OK
         settings.require_api()

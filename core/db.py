@@ -78,6 +78,15 @@ def _ensure_directory(directory: Path) -> None:
     directory.mkdir(parents=True)
 
 
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite store that does not exist yet (opening it would create an empty store), else None."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
 def make_engine(database_url: str) -> Engine:
     """A new engine for `database_url`; SQLite files get WAL mode and a busy timeout."""
     url = make_url(database_url)

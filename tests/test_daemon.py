@@ -96,6 +96,14 @@ def test_once_then_status(database_url, emulator: EmulatorProcess) -> None:  # t
     assert all(datetime.fromisoformat(moment).utcoffset() == timedelta(0) for moment in times), times  # say UTC
 
 
+def test_status_of_a_store_that_does_not_exist_says_so_and_creates_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "nothing-here.db"
+    status = run_daemon(["--status"], daemon_env(f"sqlite:///{path}", None))
+    assert status.returncode == 1
+    assert _one_line(status.stderr).startswith(f"no store at {path}") and "DATABASE_URL" in status.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_second_daemon_says_so_and_exits(database_url, emulator: EmulatorProcess) -> None:  # type: ignore[no-untyped-def]
     env = daemon_env(database_url, emulator.url, SYNC_INTERVAL_MINUTES="60")
     first = start_daemon([], env)
