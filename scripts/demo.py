@@ -1,12 +1,15 @@
 """Run the whole product locally: emulator, first sync, sync daemon, MCP server and dashboard.
 
 Every part is the real program started as its own process, exactly as in production, with the
-emulator standing in for the RetailCRM account. Ctrl-C stops them all.
+emulator standing in for the RetailCRM account. Ctrl-C stops them all. The emulator generates its
+account anew at every start, so the default store (data/demo.db) is emptied first: a store synced
+from an earlier account would mix the two.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import secrets
 import signal
@@ -15,11 +18,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_KEY = "demo-key"
+DEMO_STORE = ROOT / "data" / "demo.db"
 
 
 def free_port(preferred: int) -> int:
@@ -48,16 +53,41 @@ def wait_until_up(url: str, process: subprocess.Popen, name: str, timeout: float
     raise SystemExit(f"demo: {name} did not answer at {url} within {timeout:.0f} s")
 
 
+def hold_store(store: Path) -> IO[str]:
+    """An exclusive lock on `store` for this demo's life: a second demo would sync its own, different
+    emulator account into the same file (and empty it first)."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    lock = store.with_name(f"{store.name}.demo.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"demo: another demo is running on {store}; stop it (Ctrl-C in its terminal) first, "
+                         "or give this one its own --database-url") from None
+    return lock
+
+
+def empty_store(store: Path) -> None:
+    """Remove the SQLite file `store` and its WAL companions."""
+    for path in (store, store.with_name(f"{store.name}-wal"), store.with_name(f"{store.name}-shm")):
+        path.unlink(missing_ok=True)
+
+
 def main() -> int:
     """Start everything, print where to look, and wait for Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'data' / 'demo.db'}")
-    parser.add_argument("--scale", default="1.0", help="emulator dataset scale (1.0 = about 40k orders)")
+    parser.add_argument("--database-url", default=f"sqlite:///{DEMO_STORE}",
+                        help="the store (default data/demo.db, emptied at every start; any other is used as it is)")
+    parser.add_argument("--scale", default="1.0", help="emulator dataset scale (1.0 = about 35k live orders)")
     parser.add_argument("--rps", default="10", help="emulator rate limit, requests per second")
     parser.add_argument("--interval", default="1", help="sync interval in minutes")
     parser.add_argument("--live-interval", default="60",
                         help="seconds between the emulator's bursts of new orders and status changes")
     args = parser.parse_args()
+    if args.database_url == f"sqlite:///{DEMO_STORE}":
+        lock = hold_store(DEMO_STORE)  # noqa: F841 - held until the process ends
+        empty_store(DEMO_STORE)
+        print(f"demo: starting from an empty store {DEMO_STORE.relative_to(ROOT)} (the emulator's account is "
+              "generated anew at every start)", flush=True)
 
     emulator_port, mcp_port, dashboard_port = free_port(8700), free_port(8000), free_port(8501)
     token = os.environ.get("MCP_AUTH_TOKEN") or secrets.token_urlsafe(24)
