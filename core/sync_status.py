@@ -18,6 +18,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=timezone.utc).isoformat(sep=" ", timespec="seconds") if moment else None
 
 
+def _duration_s(started: datetime | None, finished: datetime | None) -> float | None:
+    """Seconds from `started` to `finished` at full precision (the ISO times are written to the second)."""
+    return round((finished - started).total_seconds(), 3) if started and finished else None
+
+
 def _live(session: Session, model: type[Order] | type[Customer]) -> int:
     return int(session.execute(select(func.count()).select_from(model).where(model.is_deleted.is_(False))).scalar_one())
 
@@ -56,7 +61,8 @@ def sync_status(engine: Engine, *, runs: int = 5) -> dict[str, Any]:
             "recent_runs": [
                 {
                     "id": run.id, "kind": run.kind, "status": run.status, "started_at": _iso(run.started_at),
-                    "finished_at": _iso(run.finished_at), "pages": run.pages, "api_requests": run.api_requests,
+                    "finished_at": _iso(run.finished_at), "duration_s": _duration_s(run.started_at, run.finished_at),
+                    "pages": run.pages, "api_requests": run.api_requests,
                     "orders_upserted": run.orders_upserted, "customers_upserted": run.customers_upserted,
                     "history_records": run.history_records, "error": run.error,
                 }

@@ -91,6 +91,8 @@ def test_once_then_status(database_url, emulator: EmulatorProcess) -> None:  # t
     assert report["last_sync_at"] and report["last_error"] is None
     assert report["streams"]["orders"]["history_since_id"] == truth["maxOrderHistoryId"]
     assert report["recent_runs"][0]["status"] == "ok"
+    started, finished = (datetime.fromisoformat(report["recent_runs"][0][key]) for key in ("started_at", "finished_at"))
+    assert abs(report["recent_runs"][0]["duration_s"] - (finished - started).total_seconds()) < 1  # to the ms
     times = [report["last_sync_at"], report["reference_refreshed_at"], report["streams"]["orders"]["last_success_at"],
              report["recent_runs"][0]["started_at"], report["recent_runs"][0]["finished_at"]]
     assert all(datetime.fromisoformat(moment).utcoffset() == timedelta(0) for moment in times), times  # say UTC

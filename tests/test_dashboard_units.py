@@ -193,12 +193,12 @@ def test_compare_table_of_a_running_comparison_shows_each_rows_elapsed_cut() -> 
 
 def test_sync_runs_are_shown_in_the_account_zone_with_durations() -> None:
     runs = [{"kind": "incremental", "status": "ok", "started_at": "2025-11-15 09:00:00",
-             "finished_at": "2025-11-15 09:00:42", "pages": 3, "api_requests": 7, "orders_upserted": 12,
+             "finished_at": "2025-11-15 09:00:42", "duration_s": 0.224, "pages": 3, "api_requests": 7, "orders_upserted": 12,
              "customers_upserted": 1, "history_records": 40, "error": None},
             {"kind": "backfill", "status": "running", "started_at": "2025-11-15 10:00:00", "finished_at": None}]
     table = sync_runs_table(runs, "Europe/Moscow").frame
     assert table["Started"].to_list() == [datetime(2025, 11, 15, 12, 0), datetime(2025, 11, 15, 13, 0)]
-    assert table["Duration"].to_list() == ["42.0 s", "running"]
+    assert table["Duration"].to_list() == ["224 ms", "running"]
     assert table["Pages"].to_list() == [3, 0]
 
 

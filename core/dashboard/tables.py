@@ -133,12 +133,12 @@ def sync_runs_table(runs: list[dict[str, Any]], timezone: str) -> Table:
     """Recent sync cycles (from `core.sync_status.sync_status`): times in the account zone, duration, work done."""
     records = []
     for run in runs:
-        started, finished = _parsed(run.get("started_at")), _parsed(run.get("finished_at"))
+        seconds = run.get("duration_s")
         records.append({
-            "Started": fmt.utc_to_local(started, timezone),
+            "Started": fmt.utc_to_local(_parsed(run.get("started_at")), timezone),
             "Kind": run.get("kind") or "",
             "Status": run.get("status") or "",
-            "Duration": fmt.duration((finished - started).total_seconds()) if started and finished else "running",
+            "Duration": fmt.duration(seconds) if seconds is not None else "running",
             "Pages": run.get("pages") or 0,
             "API requests": run.get("api_requests") or 0,
             "Orders": run.get("orders_upserted") or 0,
