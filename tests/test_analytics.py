@@ -274,6 +274,8 @@ def test_unknown_codes_are_errors_naming_the_valid_ones(analytics: Analytics) ->
         analytics.count_orders("2025-11", {"statuses": ["complet"]})
     assert "`complet`" in str(error.value) and "complete (Выполнен)" in str(error.value)
     assert "did you mean complete" in str(error.value)
+    with pytest.raises(FilterError, match="did you mean complete \\(Выполнен\\) for `Выполнено`"):
+        analytics.count_orders("2025-11", {"statuses": ["Выполнено"]})  # a label close to a label: its code is offered
     with pytest.raises(FilterError, match="казань"):
         analytics.count_orders("2025-11", {"cities": ["Казан"]})
     with pytest.raises(FilterError, match="not a dimension"):

@@ -289,14 +289,19 @@ def _equals(dimension: str, value: str):  # type: ignore[no-untyped-def]
 
 
 def _unknown_message(name: str, unknown: list[str], choices: dict[str, str]) -> str:
-    shown = sorted(choices)[:_LISTED_IN_ERRORS]
-    listing = ", ".join(f"{key} ({label})" if label != key else key for key, label in ((k, choices[k]) for k in shown))
-    more = f" and {len(choices) - len(shown)} more" if len(choices) > len(shown) else ""
+    """The valid codes (with labels), and for each unknown value the codes whose code or label is close to it."""
+    def shown(key: str) -> str:
+        return f"{key} ({choices[key]})" if choices[key] != key else key
+
+    listed = sorted(choices)[:_LISTED_IN_ERRORS]
+    listing = ", ".join(shown(key) for key in listed)
+    more = f" and {len(choices) - len(listed)} more" if len(choices) > len(listed) else ""
+    code_of = {**{label: key for key, label in choices.items()}, **{key: key for key in choices}}
     hints = []
     for code in unknown:
-        close = difflib.get_close_matches(code, list(choices) + list(choices.values()), n=3, cutoff=0.6)
+        close = dict.fromkeys(code_of[text] for text in difflib.get_close_matches(code, list(code_of), n=3, cutoff=0.6))
         if close:
-            hints.append(f"did you mean {', '.join(close)} for `{code}`?")
+            hints.append(f"did you mean {', '.join(shown(key) for key in close)} for `{code}`?")
     hint = (" " + " ".join(hints)) if hints else ""
     codes = ", ".join(f"`{code}`" for code in unknown)
     if not choices:
