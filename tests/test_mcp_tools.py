@@ -36,7 +36,7 @@ from core.db import init_db, make_engine
 from core.filters import FILTER_DIMENSIONS
 from core.mcp import create_server
 from core.mcp.errors import STORE_DOWN_MESSAGE
-from core.mcp.server import DIMENSIONS_URI, SYNC_STATUS_URI
+from core.mcp.server import DIMENSIONS_URI, SYNC_STATUS_URI, instructions as server_instructions
 from core.mcp.guards import MAX_TIMESERIES_BUCKETS
 from core.mcp.tools import MAX_FIND_ROWS, TOOL_NAMES, BuiltInDimension
 from retailcrm_emulator import Account, catalog, generate
@@ -140,6 +140,8 @@ def test_instructions_explain_registrations_time_zone_and_freshness(demo: DemoSt
     assert "data_as_of" in instructions
     assert f"synced every {demo.analytics.settings.sync_interval_minutes:g} minutes" in instructions
     assert "list_dimensions" in instructions
+    assert "synced every 1 minute." in server_instructions("Europe/Moscow", 1)
+    assert "synced every 0.5 minutes." in server_instructions("Europe/Moscow", 0.5)
 
 
 def test_a_store_never_synced_says_so_instead_of_answering_zero(engine) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ def instructions(timezone: str | None, sync_interval_minutes: float) -> str:
     `timezone` is None while it is unknown (nothing synced yet and no RETAILCRM_TIMEZONE).
     """
     zone = timezone or "learned at the first sync"
+    interval = f"{sync_interval_minutes:g} minute{'' if sync_interval_minutes == 1 else 's'}"
     return f"""\
 Read-only analytics over the orders of one RetailCRM (Simla.com) account, answered from a local copy
 of the account that an incremental sync keeps fresh.
@@ -35,7 +36,7 @@ period.timezone), so "2025-11" is November 2025 local time whatever your own tim
 orders and orders merged into another order are not counted. Revenue is the sum of order totals, as a
 decimal string in the account currency.
 
-Freshness: the copy is synced every {sync_interval_minutes:g} minutes. Every answer carries data_as_of (the
+Freshness: the copy is synced every {interval}. Every answer carries data_as_of (the
 last successful sync, account-local) and source: "store" for the local copy, or "api" when a period
 outside the synced range was counted by the RetailCRM API (source_detail says why; no revenue then). A
 period that has not started yet is 0 from the store, and source_detail says it has not started.
