@@ -319,8 +319,10 @@ def test_resources_serve_sync_status_and_dimensions(demo: DemoStore) -> None:
         ("breakdown", {"period": "2025-11", "by": "custom:nope"}, ["nope", "registration_method"]),
         ("breakdown", {"period": "2025-11", "by": "city", "top_n": 101}, ["top_n", "100"]),
         ("orders_timeseries", {"period": "2025", "granularity": "year"}, ["granularity", "month"]),
-        ("find_orders", {"limit": 0}, ["limit"]),
-        ("count_orders", {}, ["period", "Missing"]),
+        ("find_orders", {"limit": 0}, ["find_orders: `limit`: input should be greater than or equal to 1 (got 0)"]),
+        ("find_orders", {"limit": 1000}, ["`limit`: input should be less than or equal to 50 (got 1000)"]),
+        ("count_orders", {}, ["count_orders: `period` is required"]),
+        ("count_orders", {"period": 2025}, ["`period`", "string"]),
         ("count_orders", {"period": "2025-11", "filters": {"cities": ["Москва", "a\x00b"]}}, ["`filters.cities[1]`", "NUL"]),
         ("find_orders", {"number": "7141C\x00"}, ["`number`", "NUL"]),
         ("breakdown", {"period": "2025-11", "by": "city", "filters": {"custom_fields": {"gift\x00": "*"}}},
@@ -333,6 +335,7 @@ def test_bad_arguments_are_tool_errors_that_say_what_to_fix(demo: DemoStore, too
     assert result.is_error
     message = error_text(result)
     assert not message.startswith(MASKED_PREFIX)
+    assert "validation error" not in message and "errors.pydantic.dev" not in message, message
     for hint in hints:
         assert hint in message, (hint, message)
 

@@ -6,7 +6,8 @@ They keep answers fit for an agent's context, free of customers' own text, and e
 - `by`/`split_by` must be a built-in dimension or a custom field that list_dimensions offers (fields
   with a closed set of values), and only those custom fields are filtered by value. Free-text fields,
   such as a delivery address typed into a custom field, would otherwise come back as row labels or in
-  the list of valid values of an error.
+  the list of valid values of an error;
+- arguments of the wrong type or out of range get one short line per argument, not pydantic's report.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import pydantic
 from fastmcp.exceptions import ToolError
+from fastmcp.exceptions import ValidationError as ArgumentsError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 
 from core.analytics import Analytics, Filters
@@ -23,6 +26,7 @@ from core.periods import parse_period
 
 Granularity = Literal["day", "week", "month"]
 MAX_TIMESERIES_BUCKETS = 1000
+_SHOWN_INPUT_CHARS = 60
 _DAYS_PER_BUCKET = {"day": 1, "week": 7, "month": 365.25 / 12}
 
 
@@ -85,6 +89,31 @@ class RefuseUnstorableText(Middleware):
         if where is not None:
             raise ToolError(f"`{where}` contains a NUL character or a lone surrogate; remove it and call again")
         return await call_next(context)
+
+
+class ShortArgumentErrors(Middleware):
+    """Invalid arguments as "find_orders: `limit` must be less than or equal to 50 (got 1000)", one clause per
+    argument, instead of pydantic's multi-line report with error codes and links."""
+
+    async def on_call_tool(self, context: MiddlewareContext, call_next: CallNext) -> Any:
+        try:
+            return await call_next(context)
+        except ArgumentsError as error:
+            report = error.__cause__
+            if not isinstance(report, pydantic.ValidationError):
+                raise
+            clauses = "; ".join(_argument_error(item) for item in report.errors())
+            raise ToolError(f"{context.message.name}: {clauses}") from None
+
+
+def _argument_error(item: Any) -> str:
+    where = ".".join(str(part) for part in item["loc"]) or "arguments"
+    if item["type"] in ("missing", "missing_argument"):
+        return f"`{where}` is required"
+    shown = repr(item.get("input"))
+    if len(shown) > _SHOWN_INPUT_CHARS:
+        shown = shown[:_SHOWN_INPUT_CHARS] + "…"
+    return f"`{where}`: {item['msg'][0].lower()}{item['msg'][1:]} (got {shown})"
 
 
 def _unstorable_text(value: Any, path: str) -> str | None:

@@ -9,7 +9,7 @@ from core.analytics import Analytics
 from core.config import Secret
 from core.mcp.auth import SharedTokenVerifier
 from core.mcp.errors import tool_errors
-from core.mcp.guards import RefuseUnstorableText
+from core.mcp.guards import RefuseUnstorableText, ShortArgumentErrors
 from core.mcp.observability import CallLogger
 from core.mcp.tools import register_tools
 from core.periods import ACCEPTED_FORMS
@@ -64,7 +64,7 @@ def create_server(analytics: Analytics | None = None, *, auth_token: Secret | No
         SERVER_NAME,
         instructions=instructions(timezone, analytics.settings.sync_interval_minutes),
         auth=SharedTokenVerifier(token) if token else None,
-        middleware=[CallLogger(), RefuseUnstorableText()],
+        middleware=[CallLogger(), ShortArgumentErrors(), RefuseUnstorableText()],
         mask_error_details=True,
         on_duplicate="error",
     )
