@@ -92,8 +92,8 @@ class RefuseUnstorableText(Middleware):
 
 
 class ShortArgumentErrors(Middleware):
-    """Invalid arguments as "find_orders: `limit` must be less than or equal to 50 (got 1000)", one clause per
-    argument, instead of pydantic's multi-line report with error codes and links."""
+    """Invalid arguments as "find_orders: `limit`: input should be less than or equal to 50 (got 1000)", one
+    clause per argument, instead of pydantic's multi-line report with error codes and links."""
 
     async def on_call_tool(self, context: MiddlewareContext, call_next: CallNext) -> Any:
         try:
