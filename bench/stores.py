@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
-from core.db import get_engine, make_engine, session_for
+from core.db import get_engine, make_engine, remove_sqlite_store, session_for
 from core.models import Customer, Order
 from core.store import bump_data_version
 from scripts import measure_queries
@@ -125,9 +125,7 @@ class StoreCache:
         """Remove whatever an earlier (maybe interrupted) build left."""
         self._marker(backend, size).unlink(missing_ok=True)
         if backend == "sqlite":
-            path = Path(self.url(backend, size).removeprefix("sqlite:///"))
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                leftover.unlink(missing_ok=True)
+            remove_sqlite_store(Path(self.url(backend, size).removeprefix("sqlite:///")))
             return
         admin = create_engine(self.postgres_url)
         with admin.begin() as connection:

@@ -78,21 +78,33 @@ def _ensure_directory(directory: Path) -> None:
     directory.mkdir(parents=True)
 
 
-def missing_sqlite_file(database_url: str) -> Path | None:
-    """The file of a SQLite store that does not exist yet (opening it would create an empty store), else None."""
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite store (None for PostgreSQL and in-memory SQLite)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    path = Path(url.database)
-    return None if path.exists() else path
+    return Path(url.database)
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite store that does not exist yet (opening it would create an empty store), else None."""
+    path = sqlite_file(database_url)
+    return path if path is not None and not path.exists() else None
+
+
+def remove_sqlite_store(path: Path) -> None:
+    """Delete the SQLite file `path` with its WAL companions (`-wal`, `-shm`), those that exist."""
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        file.unlink(missing_ok=True)
 
 
 def make_engine(database_url: str) -> Engine:
     """A new engine for `database_url`; SQLite files get WAL mode and a busy timeout."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            _ensure_directory(Path(url.database).parent)
+        path = sqlite_file(database_url)
+        if path is not None:
+            _ensure_directory(path.parent)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine

@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from core.db import describe
+from core.db import describe, sqlite_file
 
 _memory_locks: dict[str, threading.Lock] = {}
 
@@ -31,10 +30,8 @@ class SyncAlreadyRunning(RuntimeError):
 
 def lock_file_path(database_url: str, name: str = "sync") -> Path | None:
     """The lock file of a SQLite store (None for PostgreSQL and in-memory SQLite)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database).with_name(f"{Path(url.database).name}.{name}.lock")
+    path = sqlite_file(database_url)
+    return path.with_name(f"{path.name}.{name}.lock") if path is not None else None
 
 
 @contextmanager

@@ -23,6 +23,10 @@ from typing import IO
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.db import remove_sqlite_store  # noqa: E402
+
 DEMO_KEY = "demo-key"
 DEMO_STORE = ROOT / "data" / "demo.db"
 
@@ -66,12 +70,6 @@ def hold_store(store: Path) -> IO[str]:
     return lock
 
 
-def empty_store(store: Path) -> None:
-    """Remove the SQLite file `store` and its WAL companions."""
-    for path in (store, store.with_name(f"{store.name}-wal"), store.with_name(f"{store.name}-shm")):
-        path.unlink(missing_ok=True)
-
-
 def main() -> int:
     """Start everything, print where to look, and wait for Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -85,7 +83,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.database_url == f"sqlite:///{DEMO_STORE}":
         lock = hold_store(DEMO_STORE)  # noqa: F841 - held until the process ends
-        empty_store(DEMO_STORE)
+        remove_sqlite_store(DEMO_STORE)
         print(f"demo: starting from an empty store {DEMO_STORE.relative_to(ROOT)} (the emulator's account is "
               "generated anew at every start)", flush=True)
 
